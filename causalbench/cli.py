@@ -1,0 +1,160 @@
+"""The `causalbench` command line: list, describe, generate, run, report, scaling, evaluate, submit.
+
+Each subcommand is a (configure, handler) pair in COMMANDS; handlers import
+their heavy dependencies lazily so `causalbench list` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from .errors import CausalBenchError
+
+Handler = Callable[[argparse.Namespace], int]
+Configure = Callable[[argparse.ArgumentParser], Handler]
+COMMANDS: dict[str, tuple[str, Configure]] = {}
+
+
+def command(name: str, help: str) -> Callable[[Configure], Configure]:
+    """Register a subcommand: decorate a function that adds its arguments and returns its handler."""
+
+    def wrap(configure: Configure) -> Configure:
+        COMMANDS[name] = (help, configure)
+        return configure
+
+    return wrap
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _int_list(value: str) -> list[int]:
+    try:
+        return [int(float(v)) for v in _csv(value)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {value!r}") from None
+
+
+def _float_list(value: str) -> list[float]:
+    try:
+        return [float(v) for v in _csv(value)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {value!r}") from None
+
+
+def _seeds(value: str) -> list[int]:
+    """'3' -> [0, 1, 2]; '0,5,7' -> [0, 5, 7]."""
+    items = _int_list(value)
+    return list(range(items[0])) if len(items) == 1 and "," not in value else items
+
+
+# ---------------------------------------------------------------- list / describe / generate
+
+
+@command("list", "list the registered environments (and methods)")
+def _configure_list(p: argparse.ArgumentParser) -> Handler:
+    p.add_argument("--methods", action="store_true", help="list baseline methods instead of environments")
+
+    def run(args: argparse.Namespace) -> int:
+        if args.methods:
+            from .methods import METHODS
+
+            for entry in METHODS.entries():
+                tracks = ", ".join(entry.meta.get("tracks", ()))
+                print(f"{entry.name:<22} [{tracks}] {entry.summary}")
+            return 0
+        from .env import ENVS
+
+        for entry in ENVS.entries():
+            print(f"{entry.name:<24} {entry.summary}")
+        return 0
+
+    return run
+
+
+@command("describe", "explain an environment: story, graph, roles, shifts and ground truth")
+def _configure_describe(p: argparse.ArgumentParser) -> Handler:
+    p.add_argument("env", help="environment id, e.g. IceCreamShorts-v0")
+
+    def run(args: argparse.Namespace) -> int:
+        from .env import make
+
+        print(make(args.env).describe())
+        return 0
+
+    return run
+
+
+@command("generate", "write a dataset to .parquet, .csv or .npz")
+def _configure_generate(p: argparse.ArgumentParser) -> Handler:
+    p.add_argument("env", help="environment id")
+    p.add_argument("--kind", default="observational",
+                   help="observational | domains | interventional | test (all test sets, one file each)")
+    p.add_argument("--n", type=lambda s: int(float(s)), default=10_000, help="number of rows (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--p", type=float, default=0.5, help="interventional: per-variable randomisation probability")
+    p.add_argument("--fraction", type=float, default=1.0, help="interventional: fraction of units eligible")
+    p.add_argument("--out", required=True, help="output file; suffix picks the format (.parquet/.csv/.npz)")
+
+    def run(args: argparse.Namespace) -> int:
+        from pathlib import Path
+
+        from .env import make
+
+        env = make(args.env)
+        if args.kind == "test":
+            out = Path(args.out)
+            for name, ds in env.test_sets(seed=args.seed, n=args.n).items():
+                path = ds.save(out.with_name(f"{out.stem}.{name.replace('@', '_at_')}{out.suffix}"))
+                print(f"wrote {path} ({ds.n} rows, fingerprint {ds.fingerprint[:12]})")
+            return 0
+        ds = env.dataset(args.kind, n=args.n, seed=args.seed, p=args.p, fraction=args.fraction)
+        path = ds.save(args.out)
+        print(f"wrote {path}: {ds.n} rows x {ds.d} features ({', '.join(ds.feature_names)}), "
+              f"target {ds.target}, fingerprint {ds.fingerprint[:12]}")
+        return 0
+
+    return run
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="causalbench",
+        description="A benchmark suite for causal confusion: do methods learn causes or correlations, "
+                    "and does scale fix it?",
+        epilog="Start with `causalbench run` (the default suite) or `causalbench describe IceCreamShorts-v0`.",
+    )
+    parser.add_argument("--version", action="version", version=f"causalbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, configure) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=configure(p))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args) or 0)
+    except CausalBenchError as err:
+        print(f"causalbench {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"causalbench {args.command}: interrupted; finished records are kept (use --resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

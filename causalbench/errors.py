@@ -1,0 +1,34 @@
+"""User-facing errors: one exception family, always a one-line message."""
+
+from __future__ import annotations
+
+
+class CausalBenchError(Exception):
+    """Base class for every error caused by user input; `str(err)` is a single line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+class SCMError(CausalBenchError):
+    """An SCM specification is invalid (cycle, unknown parent, bad table, bad roles...)."""
+
+
+class InterventionError(CausalBenchError):
+    """An intervention names an unknown variable or an invalid value."""
+
+
+class RegistryError(CausalBenchError):
+    """An unknown or duplicate name in a registry."""
+
+
+class DataError(CausalBenchError):
+    """A dataset, array or file is malformed."""
+
+
+class ScoringError(CausalBenchError):
+    """Predictions handed to the scorer are malformed or incomplete."""
+
+
+class SubmissionError(CausalBenchError):
+    """A leaderboard submission failed validation or re-scoring."""

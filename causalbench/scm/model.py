@@ -1,0 +1,465 @@
+"""Structural causal models: a DAG of variables, one mechanism each, vectorised sampling.
+
+Reproducibility: every variable draws its exogenous noise from its own
+`numpy.random.SeedSequence` stream keyed by (seed, variable name), never by
+sampling order. So a dataset is a pure function of (SCM, n, seed), and
+`sample(n, seed)` / `sample(n, seed, do=...)` are unit-level counterfactual
+pairs: the same units, the same noise, a different world.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any, Iterable, Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+
+from ..errors import InterventionError, SCMError
+from .mechanisms import KINDS, NORMAL, Constant, Masked, Mechanism, NoiseSource, Scratch
+
+ROLES = ("target", "causal", "spurious", "action", "other")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+# ---------------------------------------------------------------- seeding
+
+
+def check_seed(seed: Any) -> np.random.SeedSequence:
+    """Normalise a user seed (non-negative int or SeedSequence) into a SeedSequence."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SCMError(f"seed must be a non-negative integer, got {seed!r}")
+    return np.random.SeedSequence(int(seed))
+
+
+@lru_cache(maxsize=4096)
+def stable_key(text: str) -> int:
+    """A 64-bit integer derived from a string by sha256: stable across runs, processes and machines."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+
+
+def derive(seed: Any, *context: str) -> np.random.SeedSequence:
+    """A child SeedSequence keyed by strings (e.g. env id, dataset kind), independent of call order."""
+    ss = check_seed(seed)
+    return np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + tuple(stable_key(c) for c in context))
+
+
+def rng(seed: Any, *context: str) -> np.random.Generator:
+    """A Generator on the stream derive(seed, *context)."""
+    return np.random.Generator(np.random.PCG64(derive(seed, *context)))
+
+
+class _VariableNoise(NoiseSource):
+    """Noise for one variable of one sampling call; optionally cached for counterfactual reuse."""
+
+    def __init__(self, ss: np.random.SeedSequence, name: str, cache: dict | None) -> None:
+        self.ss, self.name, self.cache = ss, name, cache
+
+    def fill(self, out: np.ndarray, kind: str, sub: str = "") -> None:
+        key = (self.name, sub, kind)
+        if self.cache is not None and key in self.cache:
+            np.copyto(out, self.cache[key])
+            return
+        gen = rng(self.ss, self.name, *((sub,) if sub else ()))
+        if kind == NORMAL:
+            gen.standard_normal(out=out)
+        else:
+            gen.random(out=out)
+        if self.cache is not None:
+            self.cache[key] = out.copy()
+
+
+# ---------------------------------------------------------------- data types
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One node: its mechanism and its attributes (hidden, role, kind)."""
+
+    name: str
+    mechanism: Mechanism
+    hidden: bool = False
+    role: str = "other"
+    description: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.mechanism.kind
+
+    @property
+    def cardinality(self) -> int | None:
+        return self.mechanism.cardinality
+
+
+@dataclass(frozen=True)
+class Sample:
+    """n draws of every variable: a Fortran-ordered (n, p) float64 matrix plus column names."""
+
+    data: np.ndarray
+    names: tuple[str, ...]
+    index: Mapping[str, int] = field(repr=False, compare=False)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self.data[:, self.index[name]]
+        except KeyError:
+            raise SCMError(f"no variable {name!r} in sample; variables: {', '.join(self.names)}") from None
+
+    def columns(self, names: Sequence[str]) -> np.ndarray:
+        """The named columns as a C-ordered (n, k) array."""
+        out = np.empty((self.n, len(names)))
+        for j, name in enumerate(names):
+            out[:, j] = self[name]
+        return out
+
+    @property
+    def n(self) -> int:
+        return self.data.shape[0]
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return {name: self[name] for name in self.names}
+
+
+class Soft:
+    """A soft intervention: change some parameters of a variable's current mechanism.
+
+    `{"T": Soft(mean=2.0)}` shifts a normal root; `{"X2": Soft(std=3.0)}` rescales noise.
+    """
+
+    def __init__(self, **changes: Any) -> None:
+        self.changes = changes
+
+    def __repr__(self) -> str:
+        return "Soft(" + ", ".join(f"{k}={v!r}" for k, v in self.changes.items()) + ")"
+
+
+class PerSample:
+    """A per-sample intervention: where mask[i] is true, unit i's variable is drawn from `replacement`."""
+
+    def __init__(self, mask: np.ndarray, replacement: Mechanism | float) -> None:
+        self.mask = np.asarray(mask, dtype=bool)
+        self.replacement = replacement
+
+
+Intervention = Mapping[str, Any]
+
+
+# ---------------------------------------------------------------- the SCM
+
+
+class SCM:
+    """A structural causal model over named variables (validated at construction, immutable)."""
+
+    def __init__(self, variables: Iterable[Variable], name: str = "", *, check_roles: bool = True) -> None:
+        self.name = name
+        vars_ = list(variables)
+        self.variables: dict[str, Variable] = {}
+        for v in vars_:
+            if not isinstance(v, Variable):
+                raise SCMError(f"expected Variable, got {type(v).__name__}")
+            if not isinstance(v.name, str) or not _NAME.match(v.name):
+                raise SCMError(f"invalid variable name {v.name!r}: use letters, digits, '_', '.', '-'")
+            if v.name in self.variables:
+                raise SCMError(f"duplicate variable {v.name!r}")
+            if not isinstance(v.mechanism, Mechanism):
+                raise SCMError(f"variable {v.name!r}: mechanism must be a Mechanism, got {type(v.mechanism).__name__}")
+            self.variables[v.name] = v
+        self._validate_graph()
+        self.order: tuple[str, ...] = tuple(
+            nx.lexicographical_topological_sort(self._graph, key=list(self.variables).index)
+        )
+        self._index = {name: i for i, name in enumerate(self.order)}
+        self._validate_mechanisms()
+        if check_roles:
+            self._validate_roles()
+
+    # ---------------------------------------------------------- validation
+
+    def _validate_graph(self) -> None:
+        g = nx.DiGraph()
+        for v in self.variables.values():
+            g.add_node(v.name, hidden=v.hidden, role=v.role, kind=v.kind, cardinality=v.cardinality,
+                       mechanism=v.mechanism.type)
+        for v in self.variables.values():
+            for p in v.mechanism.parents:
+                if p not in self.variables:
+                    raise SCMError(f"variable {v.name!r}: unknown parent {p!r}")
+                g.add_edge(p, v.name)
+        try:
+            cycle = nx.find_cycle(g)
+        except nx.NetworkXNoCycle:
+            cycle = None
+        if cycle:
+            raise SCMError("graph has a cycle: " + " -> ".join([e[0] for e in cycle] + [cycle[0][0]]))
+        self._graph = nx.freeze(g)
+
+    def _validate_mechanisms(self) -> None:
+        cards = {name: v.cardinality for name, v in self.variables.items()}
+        for v in self.variables.values():
+            if v.kind not in KINDS:
+                raise SCMError(f"variable {v.name!r}: unknown kind {v.kind!r}")
+            v.mechanism.check(v.name, cards)
+
+    def _validate_roles(self) -> None:
+        g = self._graph
+        targets = [v.name for v in self.variables.values() if v.role == "target"]
+        for v in self.variables.values():
+            if v.role not in ROLES:
+                raise SCMError(f"variable {v.name!r}: unknown role {v.role!r}; roles: {', '.join(ROLES)}")
+            if v.hidden and v.role != "other":
+                raise SCMError(f"variable {v.name!r} is hidden, so its role must be 'other', not {v.role!r}")
+        if len(targets) > 1:
+            raise SCMError(f"an SCM has at most one target, got {', '.join(targets)}")
+        if not targets:
+            for v in self.variables.values():
+                if v.role in ("causal", "spurious", "action"):
+                    raise SCMError(f"variable {v.name!r} has role {v.role!r} but the SCM has no target")
+            return
+        y = targets[0]
+        ancestors = nx.ancestors(g, y)
+        observed_paths = g.subgraph([n for n in g if not self.variables[n].hidden])
+        observed_ancestors = nx.ancestors(observed_paths, y)
+        for v in self.variables.values():
+            if v.role == "spurious":
+                if v.name in ancestors:
+                    raise SCMError(f"variable {v.name!r} is 'spurious' but it is an ancestor (a cause) of target {y!r}")
+                if _d_separated(g, v.name, y):
+                    raise SCMError(f"variable {v.name!r} is 'spurious' but is not associated with target {y!r} in the graph")
+            elif v.role in ("causal", "action") and v.name not in observed_ancestors:
+                raise SCMError(f"variable {v.name!r} is {v.role!r} but has no directed path to target {y!r} "
+                               "that avoids hidden variables")
+
+    # ---------------------------------------------------------- structure
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The DAG (frozen networkx DiGraph) with node attributes hidden, role, kind, cardinality, mechanism."""
+        return self._graph
+
+    def __getitem__(self, name: str) -> Variable:
+        try:
+            return self.variables[name]
+        except KeyError:
+            raise SCMError(f"unknown variable {name!r}; variables: {', '.join(self.variables)}") from None
+
+    def mechanism(self, name: str) -> Mechanism:
+        return self[name].mechanism
+
+    def parents(self, name: str) -> tuple[str, ...]:
+        return self[name].mechanism.parents
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.variables)
+
+    @property
+    def observed(self) -> tuple[str, ...]:
+        return tuple(n for n, v in self.variables.items() if not v.hidden)
+
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        return tuple(n for n, v in self.variables.items() if v.hidden)
+
+    @property
+    def target(self) -> str | None:
+        return next((n for n, v in self.variables.items() if v.role == "target"), None)
+
+    @property
+    def roles(self) -> dict[str, str]:
+        return {n: v.role for n, v in self.variables.items() if not v.hidden}
+
+    def __repr__(self) -> str:
+        return f"SCM({self.name!r}, {len(self.variables)} variables, {self._graph.number_of_edges()} edges)"
+
+    # ---------------------------------------------------------- interventions
+
+    def resolve(self, do: Intervention | None) -> dict[str, Mechanism]:
+        """Turn a user intervention mapping into replacement mechanisms, validating every entry."""
+        if not do:
+            return {}
+        if not isinstance(do, Mapping):
+            raise InterventionError(f"do= must be a mapping variable -> value/mechanism, got {type(do).__name__}")
+        out: dict[str, Mechanism] = {}
+        for name, spec in do.items():
+            if name not in self.variables:
+                raise InterventionError(f"cannot intervene on unknown variable {name!r}; variables: {', '.join(self.variables)}")
+            var = self.variables[name]
+            if isinstance(spec, Soft):
+                try:
+                    mech = var.mechanism.soft(**spec.changes)
+                except SCMError as err:
+                    raise InterventionError(f"soft intervention on {name!r}: {err}") from None
+            elif isinstance(spec, PerSample):
+                mech = Masked(var.mechanism, self._check_kind(name, self._as_mechanism(name, spec.replacement)),
+                              spec.mask)
+            else:
+                mech = self._as_mechanism(name, spec)
+            out[name] = self._check_kind(name, mech)
+        return out
+
+    def _as_mechanism(self, name: str, spec: Any) -> Mechanism:
+        """A mechanism as given, or a Constant (hard do) carrying the variable's kind."""
+        var = self.variables[name]
+        if isinstance(spec, Constant) and spec.kind != var.kind:
+            spec = spec.value
+        if isinstance(spec, Mechanism):
+            return spec
+        try:
+            return Constant(spec, var.kind, var.cardinality if var.kind == "categorical" else None)
+        except SCMError as err:
+            raise InterventionError(f"do({name}=...): {err}") from None
+
+    def _check_kind(self, name: str, mech: Mechanism) -> Mechanism:
+        var = self.variables[name]
+        if isinstance(mech, Constant):
+            if not mech.values_ok(var.kind, var.cardinality):
+                shown = mech.value if np.ndim(mech.value) == 0 else "array"
+                states = "a finite number" if var.kind == "real" else f"an integer in 0..{(var.cardinality or 2) - 1}"
+                raise InterventionError(f"do({name}={shown}): {var.kind} variable {name!r} needs {states}")
+        elif mech.kind != var.kind or (var.kind != "real" and mech.cardinality != var.cardinality):
+            raise InterventionError(f"intervention on {name!r} replaces a {var.kind} variable with a {mech.kind} mechanism")
+        return mech
+
+    def do(self, do: Intervention) -> "SCM":
+        """A new SCM with the intervention applied (the original is never mutated). Composable.
+
+        Roles keep the meaning they have in the original model, so they are not re-checked
+        against the mutilated graph (do(spurious) cuts the spurious feature's links).
+        """
+        resolved = self.resolve(do)
+        variables = [Variable(v.name, resolved.get(v.name, v.mechanism), v.hidden, v.role, v.description)
+                     for v in self.variables.values()]
+        try:
+            return SCM(variables, name=self.name, check_roles=False)
+        except SCMError as err:
+            raise InterventionError(f"intervention makes an invalid SCM: {err}") from None
+
+    # ---------------------------------------------------------- sampling
+
+    def _plan(self, do: Intervention | None) -> tuple[tuple[str, ...], dict[str, Mechanism]]:
+        """Topological order and mechanisms to use under `do`; skips re-validation when order is unchanged."""
+        resolved = self.resolve(do)
+        if not resolved:
+            return self.order, {}
+        if all(set(m.parents) <= set(self.variables[n].mechanism.parents) for n, m in resolved.items()):
+            cards = {name: v.cardinality for name, v in self.variables.items()}
+            for name, m in resolved.items():
+                m.check(name, cards)
+            return self.order, resolved
+        mutated = self.do(do)
+        return mutated.order, {n: mutated.variables[n].mechanism for n in mutated.order}
+
+    def _run(self, n: int, ss: np.random.SeedSequence, do: Intervention | None, cache: dict | None) -> Sample:
+        order, replaced = self._plan(do)
+        data = np.empty((n, len(order)), order="F")
+        scratch = Scratch(n)
+        values: dict[str, np.ndarray] = {}
+        for i, name in enumerate(order):
+            col = data[:, i]
+            mech = replaced.get(name) or self.variables[name].mechanism
+            mech.sample_into(col, values, scratch, _VariableNoise(ss, name, cache))
+            values[name] = col
+        return Sample(data, order, {name: i for i, name in enumerate(order)})
+
+    def sample(self, n: int, seed: Any = 0, do: Intervention | None = None) -> Sample:
+        """Draw n units (float64), optionally under an intervention `do` (hard, random, soft or per-sample)."""
+        return self._run(check_n(n), check_seed(seed), do, None)
+
+    def units(self, n: int, seed: Any = 0) -> "Units":
+        """n fixed units whose noise is drawn once and reused under every intervention."""
+        return Units(self, check_n(n), check_seed(seed))
+
+    def counterfactual(self, n: int, seed: Any = 0, do: Intervention | None = None) -> tuple[Sample, Sample]:
+        """(factual, counterfactual) worlds for the same n units: identical noise, `do` applied to the second."""
+        u = self.units(n, seed)
+        return u.sample(), u.sample(do)
+
+    # ---------------------------------------------------------- serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, JSON-able dict that `SCM.from_dict` turns back into an identical SCM."""
+        return {
+            "name": self.name,
+            "variables": [
+                {"name": v.name, "mechanism": v.mechanism.to_dict(), "hidden": v.hidden, "role": v.role,
+                 "description": v.description}
+                for v in self.variables.values()
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "SCM":
+        try:
+            variables = [
+                Variable(d["name"], Mechanism.from_dict(d["mechanism"]), bool(d.get("hidden", False)),
+                         d.get("role", "other"), d.get("description", ""))
+                for d in data["variables"]
+            ]
+        except (KeyError, TypeError) as err:
+            raise SCMError(f"malformed SCM dict: missing or bad field {err}") from None
+        return cls(variables, name=data.get("name", ""))
+
+    @cached_property
+    def hash(self) -> str:
+        """sha256 of the canonical JSON of the model (descriptions excluded): a stable content id."""
+        d = self.to_dict()
+        for v in d["variables"]:
+            v.pop("description", None)
+        d.pop("name", None)
+        return hashlib.sha256(json.dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+    # ---------------------------------------------------------- interop
+
+    def to_pgmpy(self) -> Any:
+        """A pgmpy DiscreteBayesianNetwork or LinearGaussianBayesianNetwork with the same joint law."""
+        from .pgmpy_io import to_pgmpy
+
+        return to_pgmpy(self)
+
+    @classmethod
+    def from_pgmpy(cls, model: Any, hidden: Iterable[str] = (), roles: Mapping[str, str] | None = None,
+                   name: str = "") -> "SCM":
+        """Build an SCM from a pgmpy discrete Bayesian network (states become codes 0..K-1)."""
+        from .pgmpy_io import from_pgmpy
+
+        return from_pgmpy(model, hidden=hidden, roles=roles, name=name)
+
+    @property
+    def is_discrete(self) -> bool:
+        return all(v.kind != "real" for v in self.variables.values())
+
+    @property
+    def is_linear_gaussian(self) -> bool:
+        return all(v.kind == "real" and v.mechanism.linear_form() is not None for v in self.variables.values())
+
+
+class Units:
+    """A fixed set of units: noise is drawn on first use and reused, so every `sample(do)` is paired."""
+
+    def __init__(self, scm: SCM, n: int, ss: np.random.SeedSequence) -> None:
+        self.scm, self.n, self.ss = scm, n, ss
+        self._cache: dict = {}
+
+    def sample(self, do: Intervention | None = None) -> Sample:
+        return self.scm._run(self.n, self.ss, do, self._cache)
+
+
+def check_n(n: Any) -> int:
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        if isinstance(n, float) and n.is_integer() and n > 0:
+            return int(n)
+        raise SCMError(f"n must be a positive integer, got {n!r}")
+    if n <= 0:
+        raise SCMError(f"n must be a positive integer, got {n}")
+    return int(n)
+
+
+def _d_separated(g: nx.DiGraph, x: str, y: str) -> bool:
+    fn = getattr(nx, "is_d_separator", None) or getattr(nx, "d_separated")
+    return bool(fn(g, {x}, {y}, set()))

@@ -1,0 +1,72 @@
+"""IRMLinear: the anti-causal linear example of Arjovsky et al. (2019), as a multi-domain env."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from causalbench.env import CausalEnv, Domain, Shift
+from causalbench.scm import SCM, Linear, Normal, Soft, Variable
+
+DOMAIN_SCALES = (0.5, 2.0)
+
+
+class IRMLinear(CausalEnv):
+    """The spurious feature is an effect of the target whose reliability varies across domains.
+
+    ## Description
+    Arjovsky, Bottou, Gulrajani & Lopez-Paz (2019), "Invariant Risk
+    Minimization", section 5.1. A cause X1 drives Y; X2 is a noisy *effect* of
+    Y. Inside any one domain, X2 is more predictive than X1 when the domain's
+    scale s is large, so least squares leans on X2 with a weight s^2 / (s^2 + 1)
+    that changes from domain to domain. Only the causal weight (1, 0) is the
+    same in every domain.
+
+    ## Variables
+    - `x1` X1 ~ N(0, s^2)
+    - `y`  Y = X1 + N(0, s^2) (target)
+    - `x2` X2 = Y + N(0, 1)
+
+    ## Roles
+    target: y; causal: x1; spurious: x2 (a child of the target: anti-causal).
+
+    ## Known answers
+    Within a domain of scale s, OLS of Y on (X1, X2) has weights
+    (1 / (s^2 + 1), s^2 / (s^2 + 1)); the invariant solution is (1, 0), which
+    is also the causal oracle E[Y | do(X1 = x)] = x.
+
+    ## Domains
+    Two training domains with s = 0.5 and s = 2 (noise scale of X1 and Y).
+
+    ## Shifts
+    - `x2_noise@sigma` (spurious_break): X2 = Y + N(0, sigma^2), sigma in {3, 10}.
+    - `x2_reversed@c` (spurious_reversal): X2 = -c Y + N(0, 1), c in {0.5, 1}.
+    - `x1_scale@s` (causal_covariate): X1 ~ N(0, s^2), s in {2, 4}.
+    - `irm_env@e` (noise): the paper's test environment, X1 and Y noise scale e in {5, 10}.
+
+    ## Version History
+    - v0: initial version (base SCM: s = 1).
+    """
+
+    id = "IRMLinear-v0"
+    summary = "Arjovsky et al. (2019) IRM example: the spurious feature is a child of the target."
+
+    def build_scm(self) -> SCM:
+        return SCM([
+            Variable("x1", Normal(0.0, 1.0), role="causal", description="cause of y"),
+            Variable("y", Linear({"x1": 1.0}, std=1.0), role="target"),
+            Variable("x2", Linear({"y": 1.0}, std=1.0), role="spurious", description="noisy effect of y"),
+        ], name=self.id)
+
+    def build_domains(self) -> Sequence[Domain]:
+        return [Domain(f"s={s:g}", {"x1": Soft(std=s), "y": Soft(std=s)}, f"X1 and Y noise scale s = {s:g}")
+                for s in DOMAIN_SCALES]
+
+    def build_shifts(self) -> Sequence[Shift]:
+        return [
+            Shift("x2_noise", "spurious_break", (3.0, 10.0), lambda s: {"x2": Soft(std=s)}, "X2 becomes unreliable"),
+            Shift("x2_reversed", "spurious_reversal", (0.5, 1.0),
+                  lambda c: {"x2": Linear({"y": -c}, std=1.0)}, "X2 flips sign"),
+            Shift("x1_scale", "causal_covariate", (2.0, 4.0), lambda s: {"x1": Soft(std=s)}, "wider X1"),
+            Shift("irm_env", "noise", (5.0, 10.0), lambda e: {"x1": Soft(std=e), "y": Soft(std=e)},
+                  "the IRM paper's test environment"),
+        ]
