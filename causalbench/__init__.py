@@ -23,6 +23,11 @@ from .errors import CausalBenchError
 
 __version__ = "0.1.0"
 
+# gymnasium convention: importing the package registers its environment ids (lazily, by entry-point string).
+from .gym_registration import register_gym_envs as _register_gym_envs  # noqa: E402
+
+_register_gym_envs()
+
 __all__ = [
     "__version__", "CausalBenchError", "Dataset", "DatasetSpec", "CausalEnv", "Domain", "Shift", "ENVS",
     "list_envs", "make", "register_env", "score", "score_predictions",

@@ -8,3 +8,17 @@ register_env("IRMLinear-v0", "causalbench.envs.irm_linear:IRMLinear",
              summary="Arjovsky et al. (2019) IRM example: the spurious feature is a child of the target.")
 register_env("TreatmentRecovery-v0", "causalbench.envs.treatment:TreatmentRecovery",
              summary="Hidden severity makes a helpful treatment look harmful in the records (Simpson's paradox).")
+register_env("LabelFlip-v0", "causalbench.envs.label_flip:LabelFlip",
+             summary="An anti-causal child of a binary label whose sign flips under shift.")
+register_env("Asia-v0", "causalbench.envs.asia:Asia",
+             summary="The classic Asia (chest clinic) Bayesian network with hidden nodes; exact pgmpy ground truth.")
+register_env("RandomSCM-v0", "causalbench.envs.random_scm:RandomSCM",
+             summary="A random nonlinear SCM family with hidden confounders, for scaling studies.")
+register_env("IceCreamHD-v0", "causalbench.envs.high_dim:IceCreamHD",
+             summary="IceCreamShorts rendered into a 64-dim nonlinear observation: roles live in latent space.")
+register_env("Copycat-v0", "causalbench.envs.copycat:Copycat",
+             summary="Brake-light copycat (de Haan et al. 2019): behavioural cloning latches onto the light.",
+             gym_entry_point="causalbench.envs.copycat:CopycatGymEnv")
+register_env("GoalMisgen-v0", "causalbench.envs.goal_misgen:GoalMisgen",
+             summary="Goal misgeneralisation gridworld: in training the coin always sits by the cue.",
+             gym_entry_point="causalbench.envs.goal_misgen:GoalMisgenGymEnv")

@@ -53,7 +53,8 @@ def discrete_joint(scm: SCM, variables: Sequence[str] | None = None,
         cards.append(card)
     if int(np.prod(cards, dtype=float)) > max_states:
         raise SCMError(f"joint state space {int(np.prod(cards, dtype=float))} is too large to enumerate")
-    states = np.array(list(itertools.product(*[range(c) for c in cards])), dtype=float).reshape(-1, len(names))
+    states = (np.array(list(itertools.product(*[range(c) for c in cards])), dtype=float) if names
+              else np.zeros((1, 0)))
     values = {n: states[:, j] for j, n in enumerate(names)}
     probs = np.ones(len(states))
     for n in names:

@@ -642,6 +642,7 @@ class CPT(Mechanism):
             table = table[:, None]
         table.setflags(write=False)
         object.__setattr__(self, "table", table)
+        object.__setattr__(self, "_cum", np.cumsum(table, axis=0)[:-1].copy() if table.ndim == 2 else table)
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -660,23 +661,46 @@ class CPT(Mechanism):
         return int(self.table.shape[0])
 
     def _column(self, values: ValueMap, scratch: Scratch | None = None) -> np.ndarray | int:
+        """Flat parent-configuration index per unit (first parent slowest, as pgmpy)."""
         if not self.evidence:
             return 0
-        idx = np.zeros(len(values[self.evidence[0]]), dtype=np.intp)
-        for parent, card in zip(self.evidence, self.evidence_card):
-            idx *= card
-            idx += values[parent].astype(np.intp)
-        return idx
+        first = values[self.evidence[0]]
+        if len(self.evidence) == 1:
+            return first.astype(np.intp)
+        acc = scratch.b if scratch is not None else np.empty(len(first))
+        np.copyto(acc, first)
+        for parent, card in zip(self.evidence[1:], self.evidence_card[1:]):
+            acc *= card
+            acc += values[parent]  # exact: small integer codes in float64
+        return acc.astype(np.intp)
 
     def apply(self, out: np.ndarray, values: ValueMap, scratch: Scratch) -> None:
-        cum = np.cumsum(self.table, axis=0)
+        # Inverse CDF: state = number of cumulative thresholds the uniform noise in `out` reaches.
+        cum = self._cum
+        if not self.evidence:
+            if self.cardinality == 2:
+                np.greater_equal(out, cum[0, 0], out=out)
+                return
+            u = scratch.a
+            np.copyto(u, out)
+            out.fill(0.0)
+            for k in range(self.cardinality - 1):
+                out += u >= cum[k, 0]
+            return
         col = self._column(values, scratch)
-        u = scratch.a
-        np.copyto(u, out)
-        out.fill(0.0)
-        for k in range(self.cardinality - 1):
-            row = cum[k]
-            out += u >= (row[col] if self.evidence else row[0])
+        thr = scratch.a
+        if self.cardinality == 2:
+            np.take(cum[0], col, out=thr)
+            np.greater_equal(out, thr, out=out)
+            return
+        u = out.copy()
+        np.take(cum[0], col, out=thr)
+        np.greater_equal(u, thr, out=out)
+        hit = np.empty(len(out), dtype=bool)
+        for k in range(1, self.cardinality - 1):
+            np.take(cum[k], col, out=thr)
+            np.greater_equal(u, thr, out=hit)
+            out += hit
 
     def pmf(self, value: np.ndarray, values: ValueMap) -> np.ndarray:
         return self.table[np.asarray(value, dtype=np.intp), self._column(values)]

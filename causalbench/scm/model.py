@@ -416,11 +416,12 @@ class SCM:
 
     # ---------------------------------------------------------- interop
 
-    def to_pgmpy(self) -> Any:
-        """A pgmpy DiscreteBayesianNetwork or LinearGaussianBayesianNetwork with the same joint law."""
+    def to_pgmpy(self, latents: bool = True) -> Any:
+        """A pgmpy DiscreteBayesianNetwork or LinearGaussianBayesianNetwork with the same joint law
+        (hidden variables marked as pgmpy latents unless `latents=False`)."""
         from .pgmpy_io import to_pgmpy
 
-        return to_pgmpy(self)
+        return to_pgmpy(self, latents)
 
     @classmethod
     def from_pgmpy(cls, model: Any, hidden: Iterable[str] = (), roles: Mapping[str, str] | None = None,

@@ -36,24 +36,27 @@ def discrete_table(scm: SCM, name: str) -> tuple[np.ndarray, tuple[str, ...], tu
         raise SCMError(f"variable {name!r} is not discrete with discrete parents; no probability table")
     if isinstance(mech, CPT):
         return np.array(mech.table), parents, cards
-    configs = np.array(list(itertools.product(*[range(c) for c in cards])), dtype=float).reshape(-1, len(cards))
+    configs = (np.array(list(itertools.product(*[range(c) for c in cards])), dtype=float) if parents
+               else np.zeros((1, 0)))
     values = {p: configs[:, j] for j, p in enumerate(parents)}
-    if not parents:
-        values = {}
     rows = []
     for k in range(var.cardinality):
-        value = np.full(max(len(configs), 1), float(k))
+        value = np.full(len(configs), float(k))
         rows.append(np.broadcast_to(mech.pmf(value, values), value.shape))
     return np.array(rows, dtype=float), parents, cards
 
 
-def to_pgmpy(scm: SCM) -> Any:
-    """pgmpy DiscreteBayesianNetwork (all-discrete SCM) or LinearGaussianBayesianNetwork (linear-Gaussian SCM)."""
+def to_pgmpy(scm: SCM, latents: bool = True) -> Any:
+    """pgmpy DiscreteBayesianNetwork (all-discrete SCM) or LinearGaussianBayesianNetwork (linear-Gaussian SCM).
+
+    Hidden variables become pgmpy latents unless `latents=False` (ground-truth computations,
+    where the full model is known, need pgmpy to treat every variable as observed).
+    """
     models, disc, cont = _quiet_import()
     edges = [(p, v) for v in scm.names for p in scm.parents(v)]
-    latents = set(scm.hidden)
+    hidden = set(scm.hidden) if latents else set()
     if scm.is_discrete:
-        model = models.DiscreteBayesianNetwork(edges, latents=latents)
+        model = models.DiscreteBayesianNetwork(edges, latents=hidden)
         model.add_nodes_from(scm.names)
         for name in scm.names:
             table, parents, cards = discrete_table(scm, name)
@@ -64,7 +67,7 @@ def to_pgmpy(scm: SCM) -> Any:
         model.check_model()
         return model
     if scm.is_linear_gaussian:
-        model = models.LinearGaussianBayesianNetwork(edges, latents=latents)
+        model = models.LinearGaussianBayesianNetwork(edges, latents=hidden)
         model.add_nodes_from(scm.names)
         for name in scm.names:
             intercept, weights, std = scm.mechanism(name).linear_form()  # type: ignore[misc]

@@ -1,0 +1,227 @@
+"""Gymnasium adaptors: every environment as a one-step task, plus a native batched vector env.
+
+- Decision envs (an `action` variable): observation = observed pre-action
+  variables (hidden confounders never), action = Discrete index into
+  `action_values` meaning do(action = value), reward = utility of the outcome.
+- Prediction envs (no action): observation = the feature vector, action = a
+  prediction of the target (Box[-1, 1] meaning mean + 4 sd * action for real
+  targets, Discrete(2) for binary), reward = -squared error or 1[correct].
+
+Each episode is one unit drawn from the training mixture (or from a named test
+set's distribution, `test_set="heatwave@2"`). Units carry their own exogenous
+noise, so the outcome is the unit's potential outcome under the chosen action.
+Multi-step envs (Copycat, GoalMisgen) register their own gymnasium classes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from .env import ENVS, CausalEnv, make
+from .scm import SCM
+from .scm.model import Units
+
+PREDICTION_SPAN = 4.0  # real-target prediction envs: action in [-1, 1] covers +/- 4 sd of Y
+
+
+OBS_SD_BOUND = 10.0  # real observations are declared (and clipped) to training mean +/- 10 sd
+
+
+def _box_for(env: CausalEnv, names: tuple[str, ...]) -> spaces.Box:
+    """Declared bounds: state ranges for discrete variables; mean +/- 10 sd (training law) for real ones."""
+    low, high = [], []
+    for v in names:
+        var = env.scm[v]
+        if var.cardinality:
+            low.append(0.0)
+            high.append(float(var.cardinality - 1))
+        else:
+            col = env.pilot[v]
+            m, sd = float(col.mean()), float(col.std()) or 1.0
+            low.append(np.floor(m - OBS_SD_BOUND * sd))
+            high.append(np.ceil(m + OBS_SD_BOUND * sd))
+    return spaces.Box(np.array(low, np.float32), np.array(high, np.float32), dtype=np.float32)
+
+
+class _Source:
+    """Where units come from: the training domains (uniform mixture) or one test distribution."""
+
+    def __init__(self, env: CausalEnv, test_set: str | None) -> None:
+        if test_set is None or test_set == "id":
+            self.scms: tuple[SCM, ...] = env.domain_scms
+        else:
+            shift, sev = env.shift(test_set)
+            self.scms = (env.scm.do(shift.intervention(sev)),)
+
+    def units(self, n: int, np_random: np.random.Generator) -> list[Units]:
+        """n units; each unit's domain is drawn uniformly at random."""
+        counts = np.bincount(np_random.integers(len(self.scms), size=n), minlength=len(self.scms))
+        return [scm.units(int(m), int(np_random.integers(2**63))) for scm, m in zip(self.scms, counts) if m > 0]
+
+
+def _stack(units: list[Units], names: tuple[str, ...], do: dict[str, Any] | None = None) -> np.ndarray:
+    out, start = [], 0
+    for u in units:
+        part = {k: (v[start:start + u.n] if isinstance(v, np.ndarray) else v) for k, v in (do or {}).items()}
+        out.append(u.sample(part or None).columns(names))
+        start += u.n
+    return np.concatenate(out)
+
+
+class CausalDecisionEnv(gym.Env):
+    """One-step contextual decision problem: see the module docstring.
+
+    `info` holds `outcome` (the realised target). With `privileged_info=True` it also holds
+    `potential_rewards` (the unit's reward under every action: counterfactual, privileged).
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, env_id: str, test_set: str | None = None, privileged_info: bool = False,
+                 render_mode: str | None = None, **options: Any) -> None:
+        self.cenv = make(env_id, **options)
+        if self.cenv.action is None:
+            raise gym.error.Error(f"{env_id} has no action variable; use CausalPredictionEnv")
+        self._source = _Source(self.cenv, test_set)
+        self.context = self.cenv.context_variables
+        self.values = np.asarray(self.cenv.action_values, dtype=float)
+        self.observation_space = _box_for(self.cenv, self.context)
+        self.action_space = spaces.Discrete(len(self.values))
+        self.privileged_info = privileged_info
+        self._units: list[Units] | None = None
+        self._obs: np.ndarray | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        self._units = self._source.units(1, self.np_random)
+        obs = _stack(self._units, self.context)[0].astype(np.float32)
+        self._obs = np.clip(obs, self.observation_space.low, self.observation_space.high)
+        return self._obs.copy(), {}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        if self._units is None or self._obs is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        if not self.action_space.contains(action):
+            raise gym.error.InvalidAction(f"action {action!r} is not in {self.action_space}")
+        a = self.values[int(action)]
+        cenv = self.cenv
+        y = _stack(self._units, (cenv.target,), {cenv.action: a})[0, 0]
+        reward = float(cenv.utility(np.array([y]), np.array([a]))[0])
+        info: dict[str, Any] = {"outcome": float(y)}
+        if self.privileged_info:
+            ys = [_stack(self._units, (cenv.target,), {cenv.action: v})[0, 0] for v in self.values]
+            info["potential_rewards"] = cenv.utility(np.array(ys), self.values)
+        obs = self._obs
+        self._units = None
+        return obs.copy(), reward, True, False, info
+
+
+class CausalPredictionEnv(gym.Env):
+    """One-step prediction task for envs without an action: reward = -squared error or 1[correct]."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, env_id: str, test_set: str | None = None, render_mode: str | None = None,
+                 **options: Any) -> None:
+        self.cenv = make(env_id, **options)
+        self._source = _Source(self.cenv, test_set)
+        d = len(self.cenv.feature_names)
+        if type(self.cenv).render is CausalEnv.render:
+            self.observation_space = _box_for(self.cenv, self.cenv.variables)
+        else:
+            X = self.cenv.render(self.cenv.pilot.columns(self.cenv.variables)[:20_000])
+            m, sd = X.mean(axis=0), X.std(axis=0) + 1e-12
+            self.observation_space = spaces.Box(np.floor(m - OBS_SD_BOUND * sd).astype(np.float32),
+                                                np.ceil(m + OBS_SD_BOUND * sd).astype(np.float32), (d,), np.float32)
+        if self.cenv.target_kind == "binary":
+            self.action_space: spaces.Space = spaces.Discrete(2)
+        else:
+            # Normalised action (gymnasium/SB3 advice): prediction = training mean + SPAN * sd(Y) * action.
+            self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+        self._y: float | None = None
+
+    def prediction(self, action: float) -> float:
+        """The target value a (normalised) action in [-1, 1] stands for."""
+        return self.cenv.null_prediction + PREDICTION_SPAN * self.cenv.target_scale * float(action)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        units = self._source.units(1, self.np_random)
+        row = _stack(units, (*self.cenv.variables, self.cenv.target))[0]
+        self._y = float(row[-1])
+        obs = self.cenv.render(row[None, :-1])[0].astype(np.float32)
+        self._obs = np.clip(obs, self.observation_space.low, self.observation_space.high)
+        return self._obs.copy(), {}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        if self._y is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        if self.cenv.target_kind == "binary":
+            reward = float(int(action) == int(self._y))
+        else:
+            pred = self.prediction(np.asarray(action, dtype=float).reshape(-1)[0])
+            reward = -float((pred - self._y) ** 2)
+        info = {"outcome": self._y}
+        self._y = None
+        return self._obs.copy(), reward, True, False, info
+
+
+class CausalDecisionVectorEnv(VectorEnv):
+    """Natively batched version of `CausalDecisionEnv`: one numpy pass per step for all sub-envs.
+
+    Every step ends every episode (one-step tasks), so autoreset is same-step: the
+    returned observation is already the next unit's context.
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
+
+    def __init__(self, env_id: str, num_envs: int = 1, test_set: str | None = None, **options: Any) -> None:
+        self.single = CausalDecisionEnv(env_id, test_set, **options)
+        self.cenv, self.num_envs = self.single.cenv, int(num_envs)
+        self.single_observation_space = self.single.observation_space
+        self.single_action_space = self.single.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._units: list[Units] | None = None
+
+    def _draw(self) -> np.ndarray:
+        self._units = self.single._source.units(self.num_envs, self.np_random)
+        obs = _stack(self._units, self.single.context).astype(np.float32)
+        return np.clip(obs, self.single_observation_space.low, self.single_observation_space.high)
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None
+              ) -> tuple[np.ndarray, dict]:
+        if isinstance(seed, list):
+            seed = seed[0]
+        if seed is not None:
+            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
+        return self._draw(), {}
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+        if self._units is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        a = self.single.values[np.asarray(actions, dtype=np.intp)]
+        y = _stack(self._units, (self.cenv.target,), {self.cenv.action: a})[:, 0]
+        rewards = self.cenv.utility(y, a).astype(np.float64)
+        obs = self._draw()
+        done = np.ones(self.num_envs, dtype=bool)
+        return obs, rewards, done, np.zeros(self.num_envs, dtype=bool), {"outcome": y}
+
+
+def make_gym_env(env_id: str, **kwargs: Any) -> gym.Env:
+    """Gymnasium entry point: the decision env if the environment has an action, else the prediction env."""
+    cls = ENVS.get(env_id)
+    return (CausalDecisionEnv if cls.action is not None else CausalPredictionEnv)(env_id, **kwargs)
+
+
+def make_vector_env(env_id: str, num_envs: int = 1, **kwargs: Any) -> VectorEnv:
+    """Gymnasium vector entry point: the native batched env for decision envs, else SyncVectorEnv."""
+    if ENVS.get(env_id).action is not None:
+        return CausalDecisionVectorEnv(env_id, num_envs, **kwargs)
+    return gym.vector.SyncVectorEnv([lambda: make_gym_env(env_id, **kwargs) for _ in range(num_envs)])

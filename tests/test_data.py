@@ -1,0 +1,120 @@
+"""Dataset: validation on construction, exports, fingerprints, kinds."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import causalbench as cb
+from causalbench.data import Dataset, DatasetSpec, concat
+from causalbench.testing import one_line_error
+
+SPEC = DatasetSpec("X-v0", "observational", 3, 0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"X": np.zeros(3)}, "2-d"),
+    ({"y": np.zeros(4)}, "y must have shape"),
+    ({"feature_names": ("a",)}, "feature names"),
+    ({"roles": {"zz": "causal"}}, "unknown variables"),
+    ({"domain": np.zeros(2, int)}, "domain labels"),
+    ({"intervened": np.zeros((3, 1), bool)}, "intervened mask"),
+])
+def test_dataset_validates_on_construction(kwargs, match) -> None:
+    base = dict(X=np.zeros((3, 2)), y=np.zeros(3), feature_names=("a", "b"), roles={"a": "causal"}, target="y",
+                target_kind="real", spec=SPEC)
+    with one_line_error(match):
+        Dataset(**{**base, **kwargs})
+
+
+def test_kinds_shapes_and_metadata() -> None:
+    env = cb.make("IceCreamShorts-v0")
+    obs = env.dataset("observational", n=1001, seed=0)
+    dom = env.dataset("domains", n=1001, seed=0)
+    itv = env.dataset("interventional", n=1001, seed=0)
+    assert obs.X.shape == (1001, 2) and obs.domain is None and obs.intervened is None
+    assert set(np.unique(dom.domain)) == {0, 1} and abs(np.sum(dom.domain == 0) - 501) <= 1
+    assert itv.intervened.shape == (1001, 2) and 0.4 < itv.intervened.mean() < 0.6
+    assert obs.feature_names == ("ice_cream", "sale_day") and obs.roles == {"ice_cream": "spurious", "sale_day": "causal"}
+    with pytest.raises(ValueError):
+        obs.X[0, 0] = 1.0  # read-only
+
+
+def test_interventional_rows_break_the_spurious_link() -> None:
+    env = cb.make("IceCreamShorts-v0")
+    d = env.dataset("interventional", n=100_000, seed=1, p=0.5)
+    hit = d.intervened[:, 0]
+    r_obs = np.corrcoef(d.X[~hit, 0], d.y[~hit])[0, 1]
+    r_int = np.corrcoef(d.X[hit, 0], d.y[hit])[0, 1]
+    assert r_obs > 0.5 and abs(r_int) < 5 / np.sqrt(hit.sum())
+
+
+def test_fraction_limits_intervened_units() -> None:
+    env = cb.make("IceCreamShorts-v0")
+    d = env.dataset("interventional", n=20_000, seed=1, fraction=0.1, p=1.0)
+    any_hit = d.intervened.any(axis=1).mean()
+    assert abs(any_hit - 0.1) < 5 * np.sqrt(0.09 / 20_000)
+
+
+def test_fingerprints_are_pure_functions_of_the_spec() -> None:
+    env = cb.make("IceCreamShorts-v0")
+    a, b = env.dataset("observational", 500, 3), env.dataset("observational", 500, 3)
+    assert a.fingerprint == b.fingerprint and np.array_equal(a.X, b.X)
+    assert env.dataset("observational", 500, 4).fingerprint != a.fingerprint
+    assert env.dataset("domains", 500, 3).fingerprint != a.fingerprint
+    # Training and test data never share units.
+    assert not np.array_equal(env.test_sets(seed=3, n=500)["id"].X, a.X)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".npz"])
+def test_exports_round_trip(tmp_path, suffix) -> None:
+    import pandas as pd
+
+    d = cb.make("IceCreamShorts-v0").dataset("interventional", n=200, seed=0)
+    path = d.save(tmp_path / f"data{suffix}")
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        frame = pd.read_parquet(path)
+        meta = json.loads(pq.read_schema(path).metadata[b"causalbench"])
+        assert meta["fingerprint"] == d.fingerprint
+    elif suffix == ".csv":
+        frame = pd.read_csv(path)
+    else:
+        with np.load(path, allow_pickle=False) as z:
+            np.testing.assert_array_equal(z["X"], d.X)
+            assert json.loads(str(z["meta"]))["roles"] == dict(d.roles)
+        return
+    np.testing.assert_allclose(frame[list(d.feature_names)].to_numpy(), d.X)
+    np.testing.assert_allclose(frame["shorts"].to_numpy(), d.y)
+    assert frame["intervened_ice_cream"].astype(bool).tolist() == d.intervened[:, 0].tolist()
+
+
+def test_bad_export_format(tmp_path) -> None:
+    d = cb.make("IceCreamShorts-v0").dataset(n=10)
+    with one_line_error("unknown output format"):
+        d.save(tmp_path / "x.xlsx")
+
+
+def test_concat_and_by_domain() -> None:
+    env = cb.make("IceCreamShorts-v0")
+    obs, itv = env.dataset("observational", 100, 0), env.dataset("interventional", 50, 0)
+    both = concat([obs, itv])
+    assert both.n == 150 and both.intervened[:100].sum() == 0
+    parts = env.dataset("domains", 100, 0).by_domain()
+    assert [p.n for p in parts] == [50, 50]
+    with one_line_error("no domain labels"):
+        obs.by_domain()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"kind": "weird"}, "unknown dataset kind"),
+    ({"n": 0}, "n must be"),
+    ({"seed": -1}, "seed"),
+    ({"kind": "interventional", "p": 2.0}, "p and fraction"),
+])
+def test_bad_dataset_requests(kwargs, match) -> None:
+    with one_line_error(match):
+        cb.make("IceCreamShorts-v0").dataset(**kwargs)
