@@ -22,3 +22,63 @@ def one_line_error(match: str | None = None, kind: type[Exception] = CausalBench
         assert match is None or match in message, f"{match!r} not in {message!r}"
     else:
         raise AssertionError(f"expected {kind.__name__}{f' matching {match!r}' if match else ''}, nothing raised")
+
+
+def check_method(name: str, env_id: str | None = None, n: int = 400) -> None:
+    """Conformance check for a registered method on tiny data (DomainBed/scikit-learn style).
+
+    Checks: `__init__` only stores its arguments; predict before fit fails with a causalbench
+    error; fit returns self; predictions have shape (n,), are finite (probabilities for
+    binary targets); the same seed gives identical predictions; hyper-parameters are a
+    dataclass that round-trips through a dict; continual methods accept successive stages;
+    online methods learn from a tiny interaction budget.
+    """
+    import dataclasses
+
+    import numpy as np
+
+    from .env import make
+    from .methods import TRACK_DATA, make_task, method_spec
+
+    spec = method_spec(name)
+    envs = [env_id] if env_id else ["IceCreamShorts-v0", "TreatmentRecovery-v0"]
+    for eid in envs:
+        env = make(eid)
+        task = make_task(env, spec.track, privileged=spec.cls.privileged)
+        reason = spec.cls.applicable(task)
+        if reason is not None:
+            continue
+        method = spec.build(task, seed=0)
+        assert set(vars(method)) == {"task", "params", "seed"} | set(getattr(method, "_init_attrs", ())), \
+            f"{name}: __init__ must only store its arguments, found {sorted(vars(method))}"
+        assert dataclasses.is_dataclass(method.params), f"{name}: Params must be a dataclass"
+        assert type(method.params)(**method.hparams()) == method.params
+        X = env.test_sets(seed=1, n=n)["id"].X
+        try:
+            method.predict(X)
+        except CausalBenchError:
+            pass
+        else:
+            raise AssertionError(f"{name}: predict before fit must raise a CausalBenchError")
+
+        def trained(seed: int):
+            m = spec.build(task, seed=seed)
+            if spec.protocol == "online":
+                from .gym_env import CausalDecisionVectorEnv
+
+                venv = CausalDecisionVectorEnv(eid, num_envs=16)
+                venv.reset(seed=seed)
+                assert m.interact(venv, budget=200) is m, f"{name}: interact must return self"
+                return m
+            data = env.dataset(TRACK_DATA[spec.track], n=n, seed=seed)
+            stages = data.by_domain() if spec.protocol == "continual" else [data]
+            for stage in stages:
+                assert m.fit(stage) is m, f"{name}: fit must return self"
+            return m
+
+        pred = np.asarray(trained(0).predict(X))
+        assert pred.shape == (len(X),), f"{name}: predictions have shape {pred.shape}, expected ({len(X)},)"
+        assert np.all(np.isfinite(pred)), f"{name}: non-finite predictions"
+        if env.target_kind == "binary":
+            assert pred.min() >= 0 and pred.max() <= 1, f"{name}: binary predictions must be probabilities"
+        assert np.array_equal(pred, trained(0).predict(X)), f"{name}: same seed must give identical predictions"

@@ -1,0 +1,87 @@
+"""Shared torch pieces for neural baselines: seeded MLPs, standardisation, losses, minibatches.
+
+Imported only by baselines that need torch, never by `import causalbench`.
+All randomness comes from a `torch.Generator` seeded by the harness's seed:
+no global torch RNG state is read or written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class MLPParams:
+    """Architecture and optimiser defaults shared by the MLP baselines (no tuning on OOD test sets)."""
+
+    width: int = 64
+    depth: int = 2
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    steps: int = 600
+    batch_size: int = 256
+
+
+def generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(int(seed))
+
+
+def mlp(d_in: int, width: int, depth: int, gen: torch.Generator, d_out: int = 1) -> nn.Sequential:
+    """A ReLU MLP with `depth` hidden layers, initialised from `gen` (PyTorch's default init law)."""
+    layers: list[nn.Module] = []
+    sizes = [d_in] + [width] * depth + [d_out]
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        lin = nn.Linear(a, b, dtype=torch.float32)
+        with torch.no_grad():
+            nn.init.kaiming_uniform_(lin.weight, a=5 ** 0.5, generator=gen)
+            bound = 1 / max(a, 1) ** 0.5
+            nn.init.uniform_(lin.bias, -bound, bound, generator=gen)
+        layers.append(lin)
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class Standardizer:
+    """Feature standardisation fitted on training data (constant columns are left centred)."""
+
+    def __init__(self, X: np.ndarray) -> None:
+        self.mean = X.mean(axis=0)
+        sd = X.std(axis=0)
+        self.sd = np.where(sd > 1e-12, sd, 1.0)
+
+    def __call__(self, X: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor((np.asarray(X, dtype=float) - self.mean) / self.sd, dtype=torch.float32)
+
+
+def per_sample_loss(kind: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Squared error (real target) or logistic loss on logits (binary target), one value per sample."""
+    if kind == "binary":
+        return nn.functional.binary_cross_entropy_with_logits(out, y, reduction="none")
+    return (out - y) ** 2
+
+
+def target_tensor(y: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(y, dtype=float), dtype=torch.float32)
+
+
+def to_prediction(kind: str, out: torch.Tensor) -> np.ndarray:
+    """Network outputs -> numpy predictions (probabilities for binary targets)."""
+    out = out.detach().reshape(-1)
+    return (torch.sigmoid(out) if kind == "binary" else out).double().numpy()
+
+
+def minibatches(n: int, batch_size: int, steps: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+    """`steps` index batches, reshuffling each epoch with `gen`."""
+    batch_size = min(batch_size, n)
+    perm, pos = torch.randperm(n, generator=gen), 0
+    for _ in range(steps):
+        if pos + batch_size > n:
+            perm, pos = torch.randperm(n, generator=gen), 0
+        yield perm[pos:pos + batch_size]
+        pos += batch_size
