@@ -6,7 +6,30 @@ and on interventional data): the data differ, the learner does not.
 
 from causalbench.methods import register_method
 
+register_method("causal-oracle", "causalbench.baselines.causal_oracle:CausalOracle", track="observational",
+                summary="Upper reference: an MLP on the causal features only (privileged roles).")
 register_method("erm-linear", "causalbench.baselines.erm_linear:ErmLinear", track="observational",
                 summary="ERM with a linear model (OLS / logistic regression) on observational data.")
+register_method("erm-mlp", "causalbench.baselines.erm_mlp:ErmMLP", track="observational",
+                summary="ERM with an MLP (torch) on observational data.")
+register_method("continual", "causalbench.baselines.continual:ContinualFinetune", track="observational+domains",
+                protocol="continual", summary="ERM-MLP fine-tuned domain by domain, without access to earlier stages.")
+register_method("continual-replay", "causalbench.baselines.continual:ContinualFinetune",
+                track="observational+domains", protocol="continual", replay=0.2,
+                summary="Continual fine-tuning with a small replay buffer of earlier stages.")
+register_method("irm", "causalbench.baselines.irm:IRM", track="observational+domains",
+                summary="Invariant Risk Minimization (IRMv1 penalty) across training domains.")
+register_method("vrex", "causalbench.baselines.vrex:VREx", track="observational+domains",
+                summary="V-REx: penalise the variance of risks across training domains.")
+register_method("groupdro", "causalbench.baselines.groupdro:GroupDRO", track="observational+domains",
+                summary="Group DRO: minimise the worst training-domain risk.")
 register_method("erm-linear-int", "causalbench.baselines.erm_linear:ErmLinear", track="interventional",
                 summary="The same linear ERM trained on interventional data.")
+register_method("erm-mlp-int", "causalbench.baselines.erm_mlp:ErmMLP", track="interventional",
+                summary="The same ERM-MLP trained on interventional data.")
+register_method("vrex-int", "causalbench.baselines.vrex:VREx", track="interventional",
+                summary="V-REx across intervention regimes (rows grouped by which variables were randomised).")
+register_method("offline-policy", "causalbench.baselines.offline_policy:OfflinePolicy", track="observational",
+                summary="Decision envs: per-action outcome model fitted on logged (confounded) data.")
+register_method("online-bandit", "causalbench.baselines.online_bandit:OnlineBandit", track="online",
+                summary="Decision envs: Thompson-sampling contextual bandit learning by acting.")

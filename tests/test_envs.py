@@ -128,10 +128,10 @@ def test_gym_env_passes_checker_and_is_deterministic(env) -> None:
 
 
 def test_native_vector_env(env) -> None:
+    if ENVS.entry(env.id).meta.get("gym_entry_point"):
+        pytest.skip(f"{env.id} is a multi-step env with its own gymnasium class (SyncVectorEnv)")
     if env.action is None:
         pytest.skip(f"{env.id} has no action variable: its gym env is a prediction task (SyncVectorEnv)")
-    if ENVS.entry(env.id).meta.get("gym_entry_point"):
-        pytest.skip(f"{env.id} is a multi-step env with its own gymnasium class")
     v = gym.make_vec(f"{NAMESPACE}/{env.id}", num_envs=64, vectorization_mode="vector_entry_point")
     obs, _ = v.reset(seed=0)
     assert obs.shape == (64, len(env.context_variables)) and v.observation_space.contains(obs)
