@@ -1,0 +1,108 @@
+"""IceCreamHD: IceCreamShorts observed through a fixed random 64-dim nonlinear embedding."""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+
+import numpy as np
+
+from causalbench.scm import rng
+
+from causalbench.envs.ice_cream import A, P_SALE, IceCreamShorts
+
+EMBED_DIM = 64
+EMBED_WIDTH = 32            # units of the first tanh layer
+EMBED_SEED = 0              # the embedding's weights come from rng(EMBED_SEED, "IceCreamHD-v0", "embedding")
+# Standardisation of the latents (columns of `variables`) before embedding: their training-mixture
+# mean and sd (temperature ~ N(+-0.5, 1) over the two climates has variance 1.25).
+LATENT_MEAN = (0.0, P_SALE)
+LATENT_SD = (math.sqrt(A * A * 1.25 + 1.0), math.sqrt(P_SALE * (1.0 - P_SALE)))
+
+
+class IceCreamHD(IceCreamShorts):
+    """IceCreamShorts with the same world but a 64-dimensional, nonlinearly entangled observation.
+
+    ## Description
+    Only the observation changes: the SCM, roles, training domains, shifts,
+    decision task and every ground-truth number are those of `IceCreamShorts-v0`.
+    A method no longer sees (ice_cream, sale_day) as two columns; it sees 64
+    features x00..x63, each a nonlinear mixture of both. Roles, the `intervened`
+    mask and `Dataset.variables` still refer to the two latent variables, and the
+    scorer measures reliance by permuting a *latent* variable and re-rendering,
+    so "does the model lean on ice cream?" keeps its meaning when ice cream is
+    not a column. A linear model on the features is as confused as one on the
+    latents; decoding the latents and applying the causal oracle is optimal.
+
+    ## Observation
+    With z = (V - mean) / sd the standardised latents (training-mixture moments:
+    ice_cream mean 0, sd sqrt(6); sale_day mean 2/7, sd sqrt(10)/7):
+    h1 = tanh(z W1 + b1) (32 units), h2 = tanh(h1 W2 + b2) (62 units),
+    X = [h2, z] Q, with W1, b1, W2, b2 Gaussian and Q a random 64 x 64
+    orthogonal matrix, all fixed by `EMBED_SEED`. The map is injective (z is
+    carried linearly, `decode` inverts it exactly up to rounding), deterministic
+    and noise-free; float64.
+
+    ## Variables
+    Latent (as in `IceCreamShorts-v0`): `temperature` T (hidden), `ice_cream` I = 2 T + N(0, 1),
+    `sale_day` W ~ Bernoulli(2/7), `shorts` S = 1.5 T + 2 W + N(0, 1) (target).
+    Observed: x00..x63 = render(ice_cream, sale_day).
+
+    ## Roles
+    Of the latent variables: target shorts; causal sale_day; spurious ice_cream.
+
+    ## Known answers
+    Those of `IceCreamShorts-v0`: the oracle E[S | do(W = w)] = 2 w, true effects and decision
+    values are computed on the latent variables by the base class. A predictor that decodes
+    the latents and applies the oracle scores exactly as the oracle (tested).
+
+    ## Domains
+    As in `IceCreamShorts-v0`: `cool` (T ~ N(-0.5, 1)) and `warm` (T ~ N(+0.5, 1)).
+
+    ## Shifts
+    As in `IceCreamShorts-v0`: `kiosk_closed@s` (spurious_break), `kiosk_reversed@s`
+    (spurious_reversal), `heatwave@s` (confounder), `sale_days@p` (causal_covariate). Latents
+    leave the training range under `heatwave@2`, where a readout of saturating features
+    extrapolates badly (a linear model on x00..x63 is far worse than a constant there).
+
+    ## Decision task (gymnasium)
+    As in `IceCreamShorts-v0`: do(ice_cream = a); for scoring, the action-set inputs are rendered too.
+
+    ## Version History
+    - v0: initial version.
+    """
+
+    id = "IceCreamHD-v0"
+    summary = "IceCreamShorts rendered into a 64-dim nonlinear observation: roles live in latent space."
+
+    @cached_property
+    def embedding(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(W1, b1, W2, b2, Q) of the fixed observation map."""
+        gen = rng(EMBED_SEED, self.id, "embedding")
+        k, inner = len(self.variables), EMBED_DIM - len(self.variables)
+        W1 = gen.normal(0.0, 1.5 / math.sqrt(k), size=(k, EMBED_WIDTH))
+        b1 = gen.normal(0.0, 0.5, size=EMBED_WIDTH)
+        W2 = gen.normal(0.0, 1.5 / math.sqrt(EMBED_WIDTH), size=(EMBED_WIDTH, inner))
+        b2 = gen.normal(0.0, 0.5, size=inner)
+        Q, R = np.linalg.qr(gen.standard_normal((EMBED_DIM, EMBED_DIM)))
+        Q *= np.sign(np.diag(R))  # a unique (Haar) orthogonal matrix from the Gaussian draw
+        for a in (W1, b1, W2, b2, Q):
+            a.setflags(write=False)
+        return W1, b1, W2, b2, Q
+
+    def render(self, V: np.ndarray) -> np.ndarray:
+        """Latent rows (n, 2), columns = `variables` -> observations (n, 64)."""
+        W1, b1, W2, b2, Q = self.embedding
+        z = (np.asarray(V, dtype=np.float64) - LATENT_MEAN) / LATENT_SD
+        h = np.tanh(np.tanh(z @ W1 + b1) @ W2 + b2)
+        return np.concatenate([h, z], axis=1) @ Q
+
+    def decode(self, X: np.ndarray) -> np.ndarray:
+        """The latent rows behind observations X: the exact inverse of `render` (up to rounding)."""
+        Q = self.embedding[4]
+        z = np.asarray(X, dtype=np.float64) @ Q[-len(self.variables):].T
+        return z * LATENT_SD + LATENT_MEAN
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(f"x{i:02d}" for i in range(EMBED_DIM))
