@@ -120,6 +120,73 @@ def _configure_generate(p: argparse.ArgumentParser) -> Handler:
     return run
 
 
+# ---------------------------------------------------------------- run / report
+
+
+@command("run", "the main job: train every baseline on the default suite, score, tabulate and plot")
+def _configure_run(p: argparse.ArgumentParser) -> Handler:
+    from .runner import DEFAULT_ENVS
+
+    p.add_argument("--envs", type=_csv, default=None, help=f"comma-separated env ids (default: {','.join(DEFAULT_ENVS)})")
+    p.add_argument("--methods", type=_csv, default=None, help="comma-separated methods (default: all that apply)")
+    p.add_argument("--seeds", type=_seeds, default=None, help="'3' = seeds 0,1,2 (default) or a list '0,5,7'")
+    p.add_argument("--track", type=_csv, default=None,
+                   help="only methods on these tracks: observational, observational+domains, interventional, online")
+    p.add_argument("--n-train", type=lambda s: int(float(s)), default=None, help="training rows (default 5000)")
+    p.add_argument("--n-test", type=lambda s: int(float(s)), default=None, help="rows per test set (default 2000)")
+    p.add_argument("--out", default=None, help="output folder (default results/<timestamp>)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--resume", metavar="DIR", default=None, help="continue an interrupted run in DIR")
+    p.add_argument("--quick", action="store_true", help="tiny data and training budgets (smoke test)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def run(args: argparse.Namespace) -> int:
+        import json
+        from pathlib import Path
+
+        from .report import compact_table, write_report
+        from .runner import CONFIG_FILE, RunConfig, read_records
+        from .runner import run as run_sweep
+
+        if args.resume:
+            saved = Path(args.resume) / CONFIG_FILE
+            if not saved.exists():
+                raise CausalBenchError(f"nothing to resume: {saved} does not exist")
+            config = RunConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                  for k, v in json.loads(saved.read_text())["config"].items()})
+            out = args.resume
+        else:
+            given = {k: tuple(v) for k, v in (("envs", args.envs), ("methods", args.methods), ("seeds", args.seeds),
+                                               ("tracks", args.track)) if v}
+            given.update({k: v for k, v in (("n_train", args.n_train), ("n_test", args.n_test)) if v})
+            config = RunConfig.quick(**given) if args.quick else RunConfig(**given)
+            out = args.out
+        directory = run_sweep(config, out=out, jobs=args.jobs, resume=bool(args.resume),
+                              progress=not args.no_progress)
+        paths = write_report(directory)
+        print(compact_table(read_records(directory)))
+        print(f"\nresults: {directory / 'results.jsonl'}")
+        for path in paths:
+            print(f"wrote {path}")
+        return 0
+
+    return run
+
+
+@command("report", "rebuild the summary table and plots of a run from its JSON lines")
+def _configure_report(p: argparse.ArgumentParser) -> Handler:
+    p.add_argument("dir", help="a run folder (containing results.jsonl)")
+
+    def run(args: argparse.Namespace) -> int:
+        from .report import write_report
+
+        for path in write_report(args.dir):
+            print(f"wrote {path}")
+        return 0
+
+    return run
+
+
 # ---------------------------------------------------------------- entry point
 
 

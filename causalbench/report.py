@@ -1,0 +1,126 @@
+"""Reports rebuilt from JSON-lines records alone: a markdown summary and PNG plots.
+
+Every number says its env (with version), track, protocol and seeds; OOD scores
+say which test sets they average. Aggregation over seeds is `summarize`
+(mean, std, n, 95% interval), the same helper every report uses.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .runner import read_records
+from .scoring.aggregate import Summary, summarize
+
+METRICS = (("risk_id", "ID risk"), ("ood_score", "OOD score"), ("risk_worst", "worst-shift risk"),
+           ("spurious_reliance", "spurious reliance"), ("causal_reliance", "causal reliance"),
+           ("effect_error", "effect error"), ("regret", "regret"))
+TRACK_COLORS = {"observational": "#4c72b0", "observational+domains": "#dd8452", "interventional": "#55a868",
+                "online": "#c44e52"}
+
+
+def final_stage(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last stage of every job (static and online jobs have one stage)."""
+    return [r for r in records if r["stage"] == r["n_stages"] - 1]
+
+
+def group(records: Iterable[dict[str, Any]], *keys: str) -> dict[tuple, list[dict[str, Any]]]:
+    out: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        out[tuple(r[k] for k in keys)].append(r)
+    return dict(out)
+
+
+def metric(records: Sequence[dict[str, Any]], name: str) -> Summary:
+    return summarize(r["scores"].get(name) for r in records)
+
+
+def _fmt(s: Summary) -> str:
+    if s.n == 0:
+        return "n/a"
+    return f"{s.mean:.3f} ± {s.std:.3f}" if s.n > 1 else f"{s.mean:.3f}"
+
+
+def _method_order(records: Sequence[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for r in records:
+        seen.setdefault(r["method"], None)
+    return list(seen)
+
+
+def summary_markdown(records: list[dict[str, Any]], skipped: Sequence[dict[str, Any]] = ()) -> str:
+    """The markdown summary: one table per env, a per-shift breakdown, continual stages, skipped pairs."""
+    if not records:
+        return "# causalbench results\n\nNo records yet.\n"
+    final = final_stage(records)
+    seeds = sorted({r["seed"] for r in final})
+    lines = ["# causalbench results", "",
+             f"Seeds: {', '.join(map(str, seeds))} (training data, method and test sets share the seed). "
+             "Entries are mean ± std over seeds; n = number of seeds. Metrics: ID risk and worst-shift risk are "
+             "MSE (real target) or cross-entropy (binary); OOD score = mean over the listed shifted test sets of "
+             "(R(f) - R(oracle)) / (R(null) - R(oracle)) (0 = causal oracle, 1 = constant); reliance shares; "
+             "effect error in sd(Y); regret in reward units (decision envs).", ""]
+    for (env_id,), env_recs in group(final, "env_id").items():
+        shifts = sorted(next(iter(env_recs))["scores"]["ood"])
+        n_test = env_recs[0]["n_test"]
+        lines += [f"## {env_id}", "",
+                  f"Test sets (n = {n_test} each): id; shifts {', '.join(shifts)}.", "",
+                  "| method | track | protocol | n | " + " | ".join(label for _, label in METRICS) + " |",
+                  "|---|---|---|---|" + "---|" * len(METRICS)]
+        by_method = group(env_recs, "method", "track", "protocol")
+        for (method, track, protocol), recs in by_method.items():
+            cells = [_fmt(metric(recs, m)) for m, _ in METRICS]
+            lines.append(f"| {method} | {track} | {protocol} | {len(recs)} | " + " | ".join(cells) + " |")
+        lines += ["", "<details><summary>risk on each test set</summary>", "",
+                  "| method | " + " | ".join(["id", *shifts]) + " |", "|---|" + "---|" * (len(shifts) + 1)]
+        for (method, _, _), recs in by_method.items():
+            row = [_fmt(summarize(r["scores"]["risk_id"] for r in recs))]
+            row += [_fmt(summarize(r["scores"]["risk"].get(s) for r in recs)) for s in shifts]
+            lines.append(f"| {method} | " + " | ".join(row) + " |")
+        lines += ["", "</details>", ""]
+    staged = [r for r in records if r["protocol"] == "continual"]
+    if staged:
+        lines += ["## Continual training, stage by stage", "",
+                  "| env | method | stage | domain | n | OOD score | spurious reliance | effect error |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for (env_id, method, stage), recs in sorted(group(staged, "env_id", "method", "stage").items()):
+            lines.append(f"| {env_id} | {method} | {stage + 1} | {recs[0]['stage_domain']} | {len(recs)} | "
+                         f"{_fmt(metric(recs, 'ood_score'))} | {_fmt(metric(recs, 'spurious_reliance'))} | "
+                         f"{_fmt(metric(recs, 'effect_error'))} |")
+        lines.append("")
+    if skipped:
+        lines += ["## Not applicable", ""]
+        lines += [f"- {s['method']} on {s['env_id']}: {s['reason']}" for s in skipped]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def compact_table(records: list[dict[str, Any]]) -> str:
+    """A terminal table of the headline metrics (final stage, mean ± std over seeds)."""
+    final = final_stage(records)
+    cols = ("ood_score", "spurious_reliance", "effect_error", "regret")
+    head = f"{'env':<22} {'method':<18} {'track':<22} " + " ".join(f"{c:>17}" for c in cols)
+    lines = [head, "-" * len(head)]
+    for (env_id, method, track), recs in group(final, "env_id", "method", "track").items():
+        lines.append(f"{env_id:<22} {method:<18} {track:<22} " + " ".join(f"{_fmt(metric(recs, c)):>17}" for c in cols))
+    return "\n".join(lines)
+
+
+def write_report(directory: str | Path) -> list[Path]:
+    """Rebuild summary.md and plots/*.png in `directory` from its results.jsonl alone."""
+    import json
+
+    directory = Path(directory)
+    records = read_records(directory)
+    skipped_path = directory / "skipped.json"
+    skipped = json.loads(skipped_path.read_text()) if skipped_path.exists() else []
+    summary = directory / "summary.md"
+    summary.write_text(summary_markdown(records, skipped))
+    written = [summary]
+    if records:
+        from .plots import plot_all
+
+        written += plot_all(records, directory / "plots")
+    return written
