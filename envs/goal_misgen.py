@@ -114,7 +114,9 @@ def rollout_expert(start: np.ndarray, coin: np.ndarray, flag: np.ndarray) -> dic
     t = np.arange(len(episode)) - first
     agent = start[episode] + np.sign(coin - start)[episode] * t
     last = t == steps[episode] - 1
+    step = np.sign(coin - start)[episode]
     return {"observations": observe(agent, coin[episode], flag[episode]),
+            "next_observations": observe(agent + step, coin[episode], flag[episode]),
             "actions": expert_action(agent, coin[episode]),
             "rewards": np.where(last, COIN_REWARD, -STEP_PENALTY),
             "terminations": last, "truncations": np.zeros(len(t), dtype=bool),

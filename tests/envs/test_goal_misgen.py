@@ -149,8 +149,11 @@ def test_demonstrations_are_reproducible_and_well_formed(env, demos):
     assert not np.array_equal(demos["observations"], other["observations"][: len(demos["observations"])])
     ep = demos["episode_ids"]
     n_rows = len(ep)
-    assert set(demos) == {"observations", "actions", "rewards", "terminations", "truncations", "episode_ids",
-                          "timesteps", "domains"}
+    assert set(demos) == {"observations", "next_observations", "actions", "rewards", "terminations",
+                          "truncations", "episode_ids", "timesteps", "domains"}
+    # Within an episode, each row's next observation is the following row's observation.
+    same = ep[1:] == ep[:-1]
+    np.testing.assert_array_equal(demos["next_observations"][:-1][same], demos["observations"][1:][same])
     assert demos["observations"].shape == (n_rows, 3) and demos["observations"].dtype == np.float32
     assert np.array_equal(np.unique(ep), np.arange(4000))
     assert demos["terminations"].sum() == 4000 and not demos["truncations"].any()
