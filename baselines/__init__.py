@@ -33,3 +33,5 @@ register_method("offline-policy", "causalbench.baselines.offline_policy:OfflineP
                 summary="Decision envs: per-action outcome model fitted on logged (confounded) data.")
 register_method("online-bandit", "causalbench.baselines.online_bandit:OnlineBandit", track="online",
                 summary="Decision envs: Thompson-sampling contextual bandit learning by acting.")
+register_method("tabular-q", "causalbench.baselines.tabular_q:TabularQ", track="online",
+                summary="Multi-step envs: tabular Q-learning from reward in the deployment dynamics.")

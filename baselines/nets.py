@@ -85,3 +85,46 @@ def minibatches(n: int, batch_size: int, steps: int, gen: torch.Generator) -> It
             perm, pos = torch.randperm(n, generator=gen), 0
         yield perm[pos:pos + batch_size]
         pos += batch_size
+
+
+# The fused CPU Adam kernel (torch >= 2.4) is ~20% faster per fit than the for-each loop; same update rule.
+_FUSED_CPU_ADAM = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
+
+
+class MLPModel:
+    """A seeded MLP with frozen input (and real-target) standardisation, trained by minibatch Adam.
+
+    The shared training loop of the ERM-style MLP baselines. Standardisation is fitted on the
+    data the model is built from and then frozen, so `train` can be called again on new data
+    (continual fine-tuning): network weights, Adam state and the shuffling generator carry over.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, kind: str, params: MLPParams, seed: int) -> None:
+        self.kind, self.params = kind, params
+        self.gen = generator(seed)
+        self.scale_x = Standardizer(np.asarray(X, dtype=float))
+        y = np.asarray(y, dtype=float)
+        sd = float(y.std()) if kind == "real" else 1.0
+        self.y_mean = float(y.mean()) if kind == "real" else 0.0
+        self.y_sd = sd if sd > 1e-12 else 1.0
+        self.net = mlp(np.asarray(X).shape[1], params.width, params.depth, self.gen)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=params.lr, weight_decay=params.weight_decay,
+                                    fused=_FUSED_CPU_ADAM or None)
+
+    def train(self, X: np.ndarray, y: np.ndarray, steps: int | None = None) -> "MLPModel":
+        """`steps` (default params.steps) minibatch Adam steps on mean loss over (X, y)."""
+        Xt = self.scale_x(X)
+        yt = target_tensor((np.asarray(y, dtype=float) - self.y_mean) / self.y_sd)
+        steps = self.params.steps if steps is None else steps
+        for idx in minibatches(len(Xt), self.params.batch_size, steps, self.gen):
+            loss = per_sample_loss(self.kind, self.net(Xt[idx]).reshape(-1), yt[idx]).mean()
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predictions on the original target scale (probabilities for binary targets)."""
+        with torch.no_grad():
+            pred = to_prediction(self.kind, self.net(self.scale_x(X)))
+        return pred * self.y_sd + self.y_mean if self.kind == "real" else pred

@@ -406,6 +406,16 @@ class CausalEnv:
         mean_y = np.divide(moment, mass, out=np.zeros_like(moment), where=mass > 0)
         return np.column_stack([self.utility(mean_y[:, j], np.full(size, a)) for j, a in enumerate(acts)])
 
+    def policy_inputs(self) -> np.ndarray | None:
+        """Multi-step gym tasks with a finite observation grid: every observation cell (rows = feature
+        rows). A predictor's outputs there define its greedy policy (action 1 where P > 1/2). None otherwise."""
+        return None
+
+    def policy_regret(self, actions: np.ndarray, seed: int) -> float:
+        """Expert return minus the return of the policy `actions` (one per `policy_inputs` row), per
+        episode, over paired episodes of the gym task seeded by `seed`. Multi-step envs override."""
+        raise SCMError(f"{self.id} has no multi-step gym task")
+
     def effect_grid(self, variable: str) -> tuple[float, ...]:
         """Values a for the world-level interventions do(variable = a) used by `effect_error`."""
         var = self.scm[variable]

@@ -44,6 +44,7 @@ class Task:
     action: str | None = None
     action_values: tuple[float, ...] = ()
     context: tuple[str, ...] = ()
+    episodic: bool = False   # a multi-step gymnasium task exists (its observation = the feature row)
 
     @property
     def d(self) -> int:
@@ -159,7 +160,15 @@ def make_task(env: Any, track: str, privileged: bool = False) -> Task:
         target_kind=env.target_kind, n_domains=len(env.domains) if track == "observational+domains" else 1,
         variables=tuple(env.variables), roles=dict(env.roles) if privileged else None, action=env.action,
         action_values=tuple(env.action_values), context=tuple(env.context_variables) if env.action else (),
+        episodic=bool(env_meta(env.id).get("gym_entry_point")),
     )
+
+
+def env_meta(env_id: str) -> dict[str, Any]:
+    """Registry metadata of an environment id (e.g. its custom gymnasium entry point)."""
+    from .env import ENVS
+
+    return dict(ENVS.entry(env_id).meta)
 
 
 class SklearnMethod(Method):

@@ -100,11 +100,12 @@ def plan(config: RunConfig) -> tuple[list[Job], list[dict[str, Any]]]:
             spec = method_spec(name)
             if config.tracks and spec.track not in config.tracks:
                 continue
-            reason = spec.cls.applicable(make_task(env, spec.track, privileged=spec.cls.privileged))
+            task = make_task(env, spec.track, privileged=spec.cls.privileged)
+            reason = spec.cls.applicable(task)
             if reason is None and spec.protocol == "continual" and len(env.domains) < 2:
                 reason = "continual training needs at least two training domains"
-            if reason is None and spec.protocol == "online" and env.action is None:
-                reason = "online learning needs a decision env (an action variable)"
+            if reason is None and spec.protocol == "online" and env.action is None and not task.episodic:
+                reason = "online learning needs a decision env or a multi-step gym task"
             if reason is not None:
                 skipped.append({"env_id": env_id, "method": name, "reason": reason})
                 continue
@@ -160,11 +161,7 @@ def run_job(job: Job, config: RunConfig, git: str | None = None) -> list[dict[st
     for stage, (domain, data) in enumerate(stages):
         start = time.perf_counter()
         if spec.protocol == "online":
-            from .gym_env import CausalDecisionVectorEnv
-
-            venv = CausalDecisionVectorEnv(job.env_id, num_envs=config.num_envs)
-            venv.reset(seed=job.seed)
-            method.interact(venv, config.budget)
+            method.interact(online_env(env, task, config, job.seed), config.budget)
             train_info = {"budget": config.budget, "num_envs": config.num_envs}
         else:
             method.fit(data)
@@ -175,6 +172,25 @@ def run_job(job: Job, config: RunConfig, git: str | None = None) -> list[dict[st
                         "fit_seconds": round(fit_seconds, 4), "scores": scores.to_dict(),
                         "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
     return records
+
+
+def online_env(env: Any, task: Any, config: RunConfig, seed: int) -> Any:
+    """The environment an online method learns in, already reset with the job's seed: the native
+    vector env of a decision task, else the multi-step gymnasium env."""
+    if env.action is not None:
+        from .gym_env import CausalDecisionVectorEnv
+
+        venv = CausalDecisionVectorEnv(env.id, num_envs=config.num_envs)
+        venv.reset(seed=seed)
+        return venv
+    import gymnasium as gym
+
+    from .gym_registration import NAMESPACE
+
+    genv = gym.make(f"{NAMESPACE}/{env.id}").unwrapped
+    genv.reset(seed=seed)
+    genv.action_space.seed(seed)
+    return genv
 
 
 def _single_thread() -> None:

@@ -40,14 +40,19 @@ def check_method(name: str, env_id: str | None = None, n: int = 400) -> None:
     from .env import make
     from .methods import TRACK_DATA, make_task, method_spec
 
+    from .runner import RunConfig, online_env
+
     spec = method_spec(name)
-    envs = [env_id] if env_id else ["IceCreamShorts-v0", "TreatmentRecovery-v0"]
+    envs = [env_id] if env_id else ["IceCreamShorts-v0", "TreatmentRecovery-v0", "Copycat-v0"]
+    checked = 0
     for eid in envs:
         env = make(eid)
         task = make_task(env, spec.track, privileged=spec.cls.privileged)
         reason = spec.cls.applicable(task)
         if reason is not None:
+            assert isinstance(reason, str) and reason, f"{name}: applicable() must return None or a reason"
             continue
+        checked += 1
         method = spec.build(task, seed=0)
         assert set(vars(method)) == {"task", "params", "seed"} | set(getattr(method, "_init_attrs", ())), \
             f"{name}: __init__ must only store its arguments, found {sorted(vars(method))}"
@@ -64,10 +69,7 @@ def check_method(name: str, env_id: str | None = None, n: int = 400) -> None:
         def trained(seed: int):
             m = spec.build(task, seed=seed)
             if spec.protocol == "online":
-                from .gym_env import CausalDecisionVectorEnv
-
-                venv = CausalDecisionVectorEnv(eid, num_envs=16)
-                venv.reset(seed=seed)
+                venv = online_env(env, task, RunConfig(num_envs=16), seed)
                 assert m.interact(venv, budget=200) is m, f"{name}: interact must return self"
                 return m
             data = env.dataset(TRACK_DATA[spec.track], n=n, seed=seed)
@@ -82,3 +84,4 @@ def check_method(name: str, env_id: str | None = None, n: int = 400) -> None:
         if env.target_kind == "binary":
             assert pred.min() >= 0 and pred.max() <= 1, f"{name}: binary predictions must be probabilities"
         assert np.array_equal(pred, trained(0).predict(X)), f"{name}: same seed must give identical predictions"
+    assert checked, f"{name}: not applicable to any of {envs}; pass env_id= an env it runs on"

@@ -16,6 +16,7 @@ from causalbench.scm.model import check_n, check_seed
 CLOSE, AHEAD, CLEAR = 0, 1, 2      # distance codes: car right in front / car further ahead / road clear
 DRIVE, BRAKE = 0, 1                # actions
 HORIZON = 200                      # gym episodes are truncated after this many steps
+POLICY_EPISODES = 400              # paired episodes for the scorer's policy regret
 COLLISION_PENALTY = 100.0          # reward for driving into a stopped car right in front (terminates)
 IDLE_BRAKE_COST = 0.1              # braking on a clear road costs this (on top of the lost progress)
 
@@ -264,6 +265,24 @@ class Copycat(CausalEnv):
         return [Shift(name, kind, sevs, (lambda s, f=make_traffic: _intervention(f(s))), text)
                 for name, (kind, sevs, make_traffic, text) in SHIFT_TRAFFIC.items()]
 
+    def policy_inputs(self) -> np.ndarray:
+        """All (distance, light) observations: a predictor's greedy actions there are a full policy."""
+        d, light = np.meshgrid(np.arange(3), np.arange(2), indexing="ij")
+        return _observe(d.ravel(), light.ravel()).astype(float)
+
+    def policy_regret(self, actions: np.ndarray, seed: int, n_episodes: int = POLICY_EPISODES) -> float:
+        """Expert return minus the policy's, per episode, over paired training-traffic episodes."""
+        table = np.asarray(actions, dtype=np.int64).reshape(3, 2)
+        gaps = []
+        for k, t in enumerate(DOMAIN_TRAFFIC.values()):
+            m = n_episodes // len(DOMAIN_TRAFFIC)
+            expert = _returns(t, lambda d, s, light: expert_action(d, s), m, HORIZON,
+                              rng(seed, self.id, "policy-regret", str(k)))
+            policy = _returns(t, lambda d, s, light: table[d, light], m, HORIZON,
+                              rng(seed, self.id, "policy-regret", str(k)))
+            gaps.append(expert - policy)
+        return float(np.mean(np.concatenate(gaps)))
+
     def demonstrations(self, n_episodes: int, seed: int = 0, traffic: str = "train",
                        horizon: int = HORIZON) -> dict[str, np.ndarray]:
         """The expert's logged episodes, batched over episodes (one numpy pass per time step).
@@ -344,6 +363,21 @@ def _step(t: Traffic, cum: np.ndarray, d: np.ndarray, s: np.ndarray, a: np.ndarr
 
 def _observe(d: np.ndarray, light: np.ndarray) -> np.ndarray:
     return np.stack([d, light], axis=-1).astype(np.float32)
+
+
+def _returns(t: Traffic, policy: Any, n: int, horizon: int, gen: np.random.Generator) -> np.ndarray:
+    """Episode returns of `policy(distance, stopped, light) -> actions` for n episodes, batched.
+
+    The uniforms drawn per step do not depend on the actions, so two policies run from the
+    same seed meet the same traffic (paired episodes)."""
+    cum = _cumulative(transition_table(t))
+    d, s, light = _start(t, cum, gen.random((n, 3)))
+    alive, total = np.ones(n, dtype=bool), np.zeros(n)
+    for _ in range(horizon):
+        d, s, light, reward, crash = _step(t, cum, d, s, policy(d, s, light), gen.random((n, 2)))
+        total += np.where(alive, reward, 0.0)
+        alive &= ~crash
+    return total
 
 
 def _rollout_expert(t: Traffic, n: int, horizon: int, gen: np.random.Generator) -> dict[str, np.ndarray]:

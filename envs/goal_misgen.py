@@ -18,6 +18,7 @@ from causalbench.scm.model import check_n, check_seed
 LENGTH = 9            # corridor cells 0..8
 VIEW = 1              # the coin is visible only from a neighbouring cell; the flag is visible from everywhere
 HORIZON = 20          # gym episodes are truncated after this many steps (the expert needs <= LENGTH - 1)
+POLICY_EPISODES = 2000  # paired levels for the scorer's policy regret
 COIN_REWARD = 1.0
 STEP_PENALTY = 0.01
 LEFT, NONE, RIGHT = 0, 1, 2          # direction codes: 1 + sign(offset); NONE = not in view / same cell
@@ -284,6 +285,34 @@ class GoalMisgen(CausalEnv):
         grid = np.array([(p, d) for p in range(LENGTH) for d in range(3)], dtype=float)
         table = fn(grid).reshape(LENGTH, 3)
         return np.where(np.isnan(table), np.tile([0.0, 0.5, 1.0], (LENGTH, 1)), table)
+
+    # ------------------------------------------------------------ policy regret (the gym task)
+
+    def policy_inputs(self) -> np.ndarray:
+        """All (agent_x, coin_dir, flag_dir) observations: greedy actions there are a full policy."""
+        grid = np.meshgrid(np.arange(LENGTH), np.arange(3), np.arange(3), indexing="ij")
+        return np.stack([g.ravel() for g in grid], axis=1).astype(float)
+
+    def policy_regret(self, actions: np.ndarray, seed: int, n_episodes: int = POLICY_EPISODES) -> float:
+        """Expert return minus the return of a policy table, per episode, on training levels.
+
+        The expert walks straight to the coin: return 1 - 0.01 (|coin - start| - 1)."""
+        table = np.asarray(actions, dtype=np.int64).reshape(LENGTH, 3, 3)
+        gen = rng(seed, self.id, "policy-regret")
+        K = len(DOMAIN_SPECS)
+        parts = [sample_levels(spec, n_episodes // K, gen) for spec in DOMAIN_SPECS.values()]
+        start, coin, flag = (np.concatenate(a) for a in zip(*parts))
+        expert = COIN_REWARD - STEP_PENALTY * (np.abs(coin - start) - 1)
+        agent, total = start.copy(), np.zeros(len(start))
+        alive = np.ones(len(start), dtype=bool)
+        for _ in range(HORIZON):
+            obs = observe(agent, coin, flag).astype(np.int64)
+            move = np.where(table[obs[:, 0], obs[:, 1], obs[:, 2]] == 1, 1, -1)
+            agent = np.where(alive, np.clip(agent + move, 0, LENGTH - 1), agent)
+            reached = alive & (agent == coin)
+            total += np.where(reached, COIN_REWARD, np.where(alive, -STEP_PENALTY, 0.0))
+            alive &= ~reached
+        return float(np.mean(expert - total))
 
     # ------------------------------------------------------------ offline data
 

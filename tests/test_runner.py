@@ -67,10 +67,11 @@ def test_killed_run_resumes_to_the_full_set(tmp_path) -> None:
     cmd = [sys.executable, "-m", "causalbench.cli", "run", "--quick", "--envs", "IceCreamShorts-v0,IRMLinear-v0,"
            "TreatmentRecovery-v0,LabelFlip-v0", "--methods", "erm-linear,erm-linear-int", "--seeds", "3",
            "--out", str(out), "--jobs", "1", "--no-progress"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     results = out / "results.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline and (not results.exists() or len(results.read_text().splitlines()) < 3):
+        assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read()[-500:]}"
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

@@ -103,6 +103,9 @@ def score_predictions(preds: Mapping[str, Any], env: CausalEnv | str, seed: int 
     effect_by_var = {v: float(np.sqrt(np.mean(np.square(e))) / scale) for v, e in errors.items()}
 
     regret = _regret(suite, p, actions)
+    if suite.policy_input is not None:
+        # Multi-step gym task: the greedy policy of the predictor (action 1 where P > 1/2), rolled out.
+        regret = env.policy_regret((p[suite.policy_input] > 0.5).astype(np.int64), suite.seed)
     acc = None
     if kind == "binary":
         acc = {k: float(np.mean((p[k] > 0.5) == (suite.labels[k] == 1))) for k in suite.test_sets}

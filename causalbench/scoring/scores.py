@@ -29,7 +29,9 @@ class Scores:
       `reliance_defined` is False.
     - effect_error: RMS over (var, a) of mean prediction under do(var = a) minus the true
       E[Y | do(var = a)], divided by sd(Y).
-    - regret: for decision envs, E[U(best context policy) - U(greedy policy of f)], else None.
+    - regret: for decision envs, E[U(best context policy) - U(greedy policy of f)]; for multi-step
+      gym tasks, expert return minus the return of f's greedy policy (action 1 where f > 1/2) per
+      episode over paired episodes; else None.
     """
 
     env_id: str

@@ -21,6 +21,7 @@ from ..scm import Sample, derive, rng
 from ..scm.model import Units, check_seed
 
 EFFECT_UNITS = 2000
+POLICY_INPUT = "policy:cells"
 _CACHE: "OrderedDict[tuple, EvalSuite]" = OrderedDict()
 _CACHE_SIZE = 24
 
@@ -67,6 +68,7 @@ class EvalSuite:
     effects: tuple[EffectProbe, ...]
     decision: DecisionProbe | None
     fingerprints: dict[str, str] = field(default_factory=dict)
+    policy_input: str | None = None    # multi-step tasks: the input holding every observation cell
 
     @property
     def n_rows(self) -> int:
@@ -145,9 +147,12 @@ def build_suite(env: CausalEnv, seed: int = 0, n: int | None = None, n_effect: i
                 effects.append(EffectProbe(var, a, key, float(y.mean()), float(y.std() / np.sqrt(len(y)))))
 
     decision = _decision_probe(env, seed, n, inputs)
+    cells = env.policy_inputs()
+    if cells is not None:
+        inputs[POLICY_INPUT] = np.ascontiguousarray(cells, dtype=float)
     return EvalSuite(env.id, int(seed), env.target_kind, env.target_scale, env.null_prediction, env.variables,
                      dict(env.roles), tuple(env.test_set_names()), inputs, labels, oracle, permutations,
-                     tuple(effects), decision, fingerprints)
+                     tuple(effects), decision, fingerprints, POLICY_INPUT if cells is not None else None)
 
 
 def _decision_probe(env: CausalEnv, seed: int, n: int, inputs: dict[str, np.ndarray]) -> DecisionProbe | None:

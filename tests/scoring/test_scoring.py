@@ -168,3 +168,14 @@ def test_predict_is_called_once(env, suite) -> None:
     calls = []
     predict_suite(lambda X: calls.append(len(X)) or np.zeros(len(X)), suite)
     assert calls == [suite.n_rows]
+
+
+def test_multi_step_policy_regret_from_predictions() -> None:
+    """Copycat: the scorer rolls out a predictor's greedy policy over every observation cell."""
+    env = cb.make("Copycat-v0")
+    cells = env.policy_inputs()
+    always_drive = env.policy_regret(np.zeros(len(cells), np.int64), 0)
+    oracle = cb.score(env.oracle, env, seed=0).regret
+    assert always_drive > 50 > oracle > 0
+    assert oracle == env.policy_regret((env.oracle(cells) > 0.5).astype(np.int64), 0)
+    assert cb.score(env.oracle, env, seed=0).regret == oracle  # deterministic in the seed
