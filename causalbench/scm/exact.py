@@ -8,7 +8,7 @@ large-sample estimates only when it does not.
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
 import networkx as nx
 import numpy as np

@@ -25,7 +25,6 @@ def random_scms(draw: Any) -> SCM:
     order = draw(st.permutations(list(range(n))))  # declaration order differs from causal order
     for i in range(n):
         parents = [names[j] for j in range(i) if draw(st.booleans())]
-        real_parents = [p for p in parents if kinds[p] is None]
         disc_parents = [p for p in parents if kinds[p] is not None]
         choice = draw(st.sampled_from(["linear", "additive", "logistic", "cpt", "root_b", "root_c"]))
         w = {p: draw(st.floats(-2, 2)) for p in parents}
