@@ -129,6 +129,8 @@ def plot_all(records: Sequence[dict[str, Any]], directory: Path) -> list[Path]:
     out = [
         _bars(recs, "ood_score", "OOD score by method (0 = causal oracle, 1 = constant predictor; mean ± std over seeds)",
               directory / "ood_score.png", reference=1.0),
+        _bars(recs, "ood_link", "OOD score on the shifts that break or reverse the spurious link (0 = oracle, 1 = constant)",
+              directory / "ood_link.png", reference=1.0),
         plot_reliance(recs, directory / "reliance.png"),
         _bars(recs, "effect_error", "Effect error: implied E[Y | do(X = a)] vs truth, in sd(Y)",
               directory / "effect_error.png"),

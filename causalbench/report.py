@@ -14,7 +14,8 @@ from typing import Any, Iterable, Sequence
 from .runner import read_records
 from .scoring.aggregate import Summary, summarize
 
-METRICS = (("risk_id", "ID risk"), ("ood_score", "OOD score"), ("risk_worst", "worst-shift risk"),
+METRICS = (("risk_id", "ID risk"), ("ood_score", "OOD score"), ("ood_link", "OOD: link shifts"),
+           ("risk_worst", "worst-shift risk"),
            ("spurious_reliance", "spurious reliance"), ("causal_reliance", "causal reliance"),
            ("effect_error", "effect error"), ("regret", "regret"))
 TRACK_COLORS = {"observational": "#4c72b0", "observational+domains": "#dd8452", "interventional": "#55a868",
@@ -60,7 +61,8 @@ def summary_markdown(records: list[dict[str, Any]], skipped: Sequence[dict[str, 
              f"Seeds: {', '.join(map(str, seeds))} (training data, method and test sets share the seed). "
              "Entries are mean ± std over seeds; n = number of seeds. Metrics: ID risk and worst-shift risk are "
              "MSE (real target) or cross-entropy (binary); OOD score = mean over the listed shifted test sets of "
-             "(R(f) - R(oracle)) / (R(null) - R(oracle)) (0 = causal oracle, 1 = constant); reliance shares; "
+             "(R(f) - R(oracle)) / (R(null) - R(oracle)) (0 = causal oracle, 1 = constant); 'OOD: link shifts' "
+             "averages it over the shifts that break or reverse the spurious link only; reliance shares; "
              "effect error in sd(Y); regret in reward units (decision envs).", ""]
     for (env_id,), env_recs in group(final, "env_id").items():
         shifts = sorted(next(iter(env_recs))["scores"]["ood"])
@@ -78,6 +80,12 @@ def summary_markdown(records: list[dict[str, Any]], skipped: Sequence[dict[str, 
         for (method, _, _), recs in by_method.items():
             row = [_fmt(summarize(r["scores"]["risk_id"] for r in recs))]
             row += [_fmt(summarize(r["scores"]["risk"].get(s) for r in recs)) for s in shifts]
+            lines.append(f"| {method} | " + " | ".join(row) + " |")
+        kinds = sorted({k for r in env_recs for k in r["scores"].get("ood_by_kind", {})})
+        lines += ["", "OOD score by shift kind:", "", "| method | " + " | ".join(kinds) + " |",
+                  "|---|" + "---|" * len(kinds)]
+        for (method, _, _), recs in by_method.items():
+            row = [_fmt(summarize(r["scores"].get("ood_by_kind", {}).get(k) for r in recs)) for k in kinds]
             lines.append(f"| {method} | " + " | ".join(row) + " |")
         lines += ["", "</details>", ""]
     staged = [r for r in records if r["protocol"] == "continual"]
@@ -100,7 +108,7 @@ def summary_markdown(records: list[dict[str, Any]], skipped: Sequence[dict[str, 
 def compact_table(records: list[dict[str, Any]]) -> str:
     """A terminal table of the headline metrics (final stage, mean ± std over seeds)."""
     final = final_stage(records)
-    cols = ("ood_score", "spurious_reliance", "effect_error", "regret")
+    cols = ("ood_score", "ood_link", "spurious_reliance", "effect_error", "regret")
     head = f"{'env':<22} {'method':<18} {'track':<22} " + " ".join(f"{c:>17}" for c in cols)
     lines = [head, "-" * len(head)]
     for (env_id, method, track), recs in group(final, "env_id", "method", "track").items():

@@ -32,10 +32,17 @@ def mean(final, env: str, method: str, fn) -> float:
 
 
 def link_shift_ood(env_id: str):
-    """Mean normalised OOD risk over the shifts that break or reverse the spurious link."""
+    """Mean normalised OOD risk over the shifts that break or reverse the spurious link (checked
+    against the scorer's own `ood_link`)."""
     env = cb.make(env_id)
     names = [s.test_name(v) for s in env.shifts if s.kind in ("spurious_break", "spurious_reversal") for v in s.severities]
-    return lambda scores: float(np.mean([scores["ood"][k] for k in names]))
+
+    def fn(scores: dict) -> float:
+        value = float(np.mean([scores["ood"][k] for k in names]))
+        assert value == pytest.approx(scores["ood_link"])
+        return value
+
+    return fn
 
 
 @pytest.mark.parametrize("env", ENVS)

@@ -89,6 +89,11 @@ def score_predictions(preds: Mapping[str, Any], env: CausalEnv | str, seed: int 
         ood[k] = (risk[k] - oracle_risk[k]) / gap if gap > 1e-12 else float("nan")
     finite = [v for v in ood.values() if np.isfinite(v)]
     ood_score = float(np.mean(finite)) if finite else float("nan")
+    by_kind: dict[str, list[float]] = {}
+    for k, v in ood.items():
+        if np.isfinite(v):
+            by_kind.setdefault(suite.shift_kinds[k], []).append(v)
+    link = by_kind.get("spurious_break", []) + by_kind.get("spurious_reversal", [])
 
     base = p["id"]
     reliance = {v: float(np.mean((base - p[key]) ** 2)) for v, key in suite.permutations.items()}
@@ -112,7 +117,8 @@ def score_predictions(preds: Mapping[str, Any], env: CausalEnv | str, seed: int 
     return Scores(
         env_id=suite.env_id, seed=suite.seed, loss="mse" if kind == "real" else "cross_entropy",
         risk_id=risk["id"], risk={k: risk[k] for k in shifted}, risk_worst=max((risk[k] for k in shifted), default=risk["id"]),
-        ood_score=ood_score, ood=ood, reliance=reliance,
+        ood_score=ood_score, ood=ood, ood_by_kind={k: float(np.mean(v)) for k, v in by_kind.items()},
+        ood_link=float(np.mean(link)) if link else float("nan"), reliance=reliance,
         spurious_reliance=float(share(("spurious",))), causal_reliance=float(share(("causal", "action"))),
         reliance_defined=total > 0, effect_error=float(np.sqrt(np.mean(np.square(all_err))) / scale),
         effect_error_by_variable=effect_by_var, regret=regret,

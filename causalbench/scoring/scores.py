@@ -23,7 +23,10 @@ class Scores:
 
     - risk_id / risk[test set] / risk_worst: MSE (real target) or cross-entropy (binary).
     - ood_score: mean over shifted test sets of (R(f) - R(oracle)) / (R(null) - R(oracle));
-      0 = causal oracle, 1 = a constant, > 1 worse than a constant. `ood` holds each term.
+      0 = causal oracle, 1 = a constant, > 1 worse than a constant. `ood` holds each term (None
+      where the oracle is no better than the null, so the ratio is undefined); `ood_by_kind`
+      averages them per shift kind; `ood_link` over the shifts that break or reverse the
+      spurious link (where a spurious feature must fail; None if the env has none).
     - reliance[var]: E (f(x) - f(x with x_var permuted))^2; spurious/causal_reliance are
       shares of the total. If the total is 0 (a constant predictor) the shares are 0 and
       `reliance_defined` is False.
@@ -42,6 +45,8 @@ class Scores:
     risk_worst: float
     ood_score: float
     ood: dict[str, float]
+    ood_by_kind: dict[str, float]
+    ood_link: float
     reliance: dict[str, float]
     spurious_reliance: float
     causal_reliance: float
@@ -67,7 +72,8 @@ class Scores:
 
             raise ScoringError(f"unknown Scores fields {sorted(unknown)}")
         values = dict(data)
-        for key in ("risk_id", "risk_worst", "ood_score", "spurious_reliance", "causal_reliance", "effect_error"):
+        for key in ("risk_id", "risk_worst", "ood_score", "ood_link", "spurious_reliance", "causal_reliance",
+                    "effect_error"):
             if values.get(key) is None:
                 values[key] = math.nan
         return cls(**values)
@@ -76,7 +82,8 @@ class Scores:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     # Headline metrics, in the order reports show them.
-    HEADLINE = ("risk_id", "ood_score", "risk_worst", "spurious_reliance", "causal_reliance", "effect_error", "regret")
+    HEADLINE = ("risk_id", "ood_score", "ood_link", "risk_worst", "spurious_reliance", "causal_reliance",
+                "effect_error", "regret")
 
     def headline(self) -> dict[str, float | None]:
         return {k: getattr(self, k) for k in self.HEADLINE}

@@ -69,6 +69,7 @@ class EvalSuite:
     decision: DecisionProbe | None
     fingerprints: dict[str, str] = field(default_factory=dict)
     policy_input: str | None = None    # multi-step tasks: the input holding every observation cell
+    shift_kinds: dict[str, str] = field(default_factory=dict)  # shifted test set -> shift kind
 
     @property
     def n_rows(self) -> int:
@@ -152,7 +153,8 @@ def build_suite(env: CausalEnv, seed: int = 0, n: int | None = None, n_effect: i
         inputs[POLICY_INPUT] = np.ascontiguousarray(cells, dtype=float)
     return EvalSuite(env.id, int(seed), env.target_kind, env.target_scale, env.null_prediction, env.variables,
                      dict(env.roles), tuple(env.test_set_names()), inputs, labels, oracle, permutations,
-                     tuple(effects), decision, fingerprints, POLICY_INPUT if cells is not None else None)
+                     tuple(effects), decision, fingerprints, POLICY_INPUT if cells is not None else None,
+                     {s.test_name(v): s.kind for s in env.shifts for v in s.severities})
 
 
 def _decision_probe(env: CausalEnv, seed: int, n: int, inputs: dict[str, np.ndarray]) -> DecisionProbe | None:
