@@ -92,12 +92,15 @@ def _configure_describe(p: argparse.ArgumentParser) -> Handler:
 def _configure_generate(p: argparse.ArgumentParser) -> Handler:
     p.add_argument("env", help="environment id")
     p.add_argument("--kind", default="observational",
-                   help="observational | domains | interventional | test (all test sets, one file each)")
+                   help="observational | domains | interventional | test (all test sets, one file each) | "
+                        "logged (offline episodes of the gym task: .npz, or a Minari dataset with --minari)")
     p.add_argument("--n", type=lambda s: int(float(s)), default=10_000, help="number of rows (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--p", type=float, default=0.5, help="interventional: per-variable randomisation probability")
     p.add_argument("--fraction", type=float, default=1.0, help="interventional: fraction of units eligible")
-    p.add_argument("--out", required=True, help="output file; suffix picks the format (.parquet/.csv/.npz)")
+    p.add_argument("--out", default=None, help="output file; suffix picks the format (.parquet/.csv/.npz)")
+    p.add_argument("--minari", metavar="DATASET_ID", default=None,
+                   help="with --kind logged: write a Minari dataset (e.g. causalbench/icecream/logged-v0)")
 
     def run(args: argparse.Namespace) -> int:
         from pathlib import Path
@@ -105,6 +108,10 @@ def _configure_generate(p: argparse.ArgumentParser) -> Handler:
         from .env import make
 
         env = make(args.env)
+        if args.kind == "logged":
+            return _generate_logged(env, args)
+        if args.out is None:
+            raise CausalBenchError("--out FILE is required")
         if args.kind == "test":
             out = Path(args.out)
             for name, ds in env.test_sets(seed=args.seed, n=args.n).items():
@@ -118,6 +125,24 @@ def _configure_generate(p: argparse.ArgumentParser) -> Handler:
         return 0
 
     return run
+
+
+def _generate_logged(env: object, args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .offline import logged_episodes, to_minari
+
+    data = logged_episodes(env, args.n, args.seed)  # type: ignore[arg-type]
+    if args.minari:
+        dataset = to_minari(env.id, data, args.minari)  # type: ignore[attr-defined]
+        print(f"wrote Minari dataset {args.minari}: {dataset.total_episodes} episodes, {dataset.total_steps} steps")
+        return 0
+    if args.out is None or not args.out.endswith(".npz"):
+        raise CausalBenchError("--kind logged writes .npz arrays (--out FILE.npz) or a Minari dataset (--minari ID)")
+    with open(args.out, "wb") as fh:
+        np.savez_compressed(fh, **data)
+    print(f"wrote {args.out}: {len(data['actions'])} steps of {len(np.unique(data['episode_ids']))} episodes")
+    return 0
 
 
 # ---------------------------------------------------------------- run / report
@@ -185,6 +210,31 @@ def _configure_report(p: argparse.ArgumentParser) -> Handler:
         return 0
 
     return run
+
+
+# ---------------------------------------------------------------- scaling / leaderboard
+# These subcommands live next to their features; the modules keep their top-level imports light.
+
+
+@command("scaling", "does more static data or a bigger model cure causal confusion? (sweep, fits, plots)")
+def _configure_scaling(p: argparse.ArgumentParser) -> Handler:
+    from .scaling import configure
+
+    return configure(p)
+
+
+@command("evaluate", "produce a complete leaderboard submission for a registered method")
+def _configure_evaluate(p: argparse.ArgumentParser) -> Handler:
+    from .submission import configure_evaluate
+
+    return configure_evaluate(p)
+
+
+@command("submit", "validate and re-score a leaderboard submission (--check: validate only, write nothing)")
+def _configure_submit(p: argparse.ArgumentParser) -> Handler:
+    from .submission import configure_submit
+
+    return configure_submit(p)
 
 
 # ---------------------------------------------------------------- entry point

@@ -126,20 +126,20 @@ def job_hparams(job: Job, config: RunConfig) -> dict[str, Any]:
 # ---------------------------------------------------------------- one job
 
 
-def run_job(job: Job, config: RunConfig, git: str | None = None) -> list[dict[str, Any]]:
-    """Train and score one (env, method, seed); one record per stage. Runs in a worker process."""
-    from . import __version__
+def train_stages(job: Job, config: RunConfig) -> tuple[Any, list[str | None], Iterator[dict[str, Any]]]:
+    """(method, stage domains, iterator): each step trains one more stage and yields its train info.
+
+    The method is trained in place; after the iterator is exhausted it is fully trained. `run_job`
+    scores it after every stage; `causalbench.submission` predicts with the final one.
+    """
     from .env import make
     from .methods import TRACK_DATA, make_task, method_spec
-    from .scoring import score
 
     env = make(job.env_id)
     spec = method_spec(job.method)
-    hparams = job_hparams(job, config)
     task = make_task(env, spec.track, privileged=spec.cls.privileged)
-    method = spec.cls(task, spec.cls.Params(**hparams), job.seed)
-    _single_thread()
-
+    method = spec.cls(task, spec.cls.Params(**job_hparams(job, config)), job.seed)
+    single_thread()
     stages: list[tuple[str | None, Any]] = []
     if spec.protocol == "online":
         stages.append((None, None))
@@ -150,26 +150,42 @@ def run_job(job: Job, config: RunConfig, git: str | None = None) -> list[dict[st
         else:
             stages.append((None, data))
 
+    def steps() -> Iterator[dict[str, Any]]:
+        for domain, data in stages:
+            start = time.perf_counter()
+            if spec.protocol == "online":
+                method.interact(online_env(env, task, config, job.seed), config.budget)
+                info = {"budget": config.budget, "num_envs": config.num_envs}
+            else:
+                method.fit(data)
+                info = {"train_fingerprint": data.fingerprint, "train_kind": data.spec.kind, "train_n": data.n}
+            yield {"stage_domain": domain, **info, "fit_seconds": round(time.perf_counter() - start, 4)}
+
+    return method, [d for d, _ in stages], steps()
+
+
+def run_job(job: Job, config: RunConfig, git: str | None = None) -> list[dict[str, Any]]:
+    """Train and score one (env, method, seed); one record per stage. Runs in a worker process."""
+    from . import __version__
+    from .env import make
+    from .methods import method_spec
+    from .scoring import score
+
+    env = make(job.env_id)
+    spec = method_spec(job.method)
+    hparams = job_hparams(job, config)
+    method, domains, steps = train_stages(job, config)
     base = {
         "schema": SCHEMA_VERSION, "key": job.key(config, hparams), "env_id": job.env_id,
         "env_version": job.env_id.rsplit("-", 1)[-1], "scm_hash": env.scm.hash, "method": job.method,
         "track": spec.track, "protocol": spec.protocol, "hparams": hparams, "seed": job.seed,
-        "n_train": config.n_train, "n_test": config.n_test, "n_stages": len(stages),
+        "n_train": config.n_train, "n_test": config.n_test, "n_stages": len(domains),
         "package_version": __version__, "git_hash": git,
     }
     records = []
-    for stage, (domain, data) in enumerate(stages):
-        start = time.perf_counter()
-        if spec.protocol == "online":
-            method.interact(online_env(env, task, config, job.seed), config.budget)
-            train_info = {"budget": config.budget, "num_envs": config.num_envs}
-        else:
-            method.fit(data)
-            train_info = {"train_fingerprint": data.fingerprint, "train_kind": data.spec.kind, "train_n": data.n}
-        fit_seconds = time.perf_counter() - start
+    for stage, info in enumerate(steps):
         scores = score(method.predict, env, seed=job.seed, n=config.n_test)
-        records.append({**base, "stage": stage, "stage_domain": domain, **train_info,
-                        "fit_seconds": round(fit_seconds, 4), "scores": scores.to_dict(),
+        records.append({**base, "stage": stage, **info, "scores": scores.to_dict(),
                         "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
     return records
 
@@ -193,7 +209,7 @@ def online_env(env: Any, task: Any, config: RunConfig, seed: int) -> Any:
     return genv
 
 
-def _single_thread() -> None:
+def single_thread() -> None:
     """One BLAS/torch thread per worker: results do not depend on --jobs, and 2 cores are not oversubscribed."""
     if "torch" in sys.modules:
         import torch
@@ -276,7 +292,7 @@ def run(config: RunConfig, out: str | Path | None = None, jobs: int | None = Non
     todo = [j for j in todo if j.key(config, job_hparams(j, config)) not in done]
     n_jobs = jobs or os.cpu_count() or 1
     git = git_hash()
-    bar = _progress(len(todo), progress, initial=0)
+    bar = progress_bar(len(todo), progress)
     try:
         for records in _execute(todo, config, n_jobs, git):
             append_records(results, records)
@@ -297,8 +313,9 @@ def _execute(todo: list[Job], config: RunConfig, n_jobs: int, git: str | None) -
     yield from parallel(delayed(run_job)(job, config, git) for job in todo)
 
 
-def _progress(total: int, enabled: bool, initial: int = 0) -> Any:
+def progress_bar(total: int, enabled: bool, desc: str = "causalbench run", unit: str = "job") -> Any:
+    """The progress bar every long command shows (stderr; off with --no-progress)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, disable=not enabled, unit="job", desc="causalbench run",
-                file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, disable=not enabled, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True,
+                mininterval=0.5)

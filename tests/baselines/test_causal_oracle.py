@@ -9,7 +9,6 @@ import pytest
 
 import causalbench as cb
 from causalbench.methods import make_task, method_spec
-from causalbench.testing import check_method
 
 N = 5000
 
@@ -29,10 +28,6 @@ def fit(env_id: str, n: int = N, seed: int = 0):
     env = cb.make(env_id)
     task = make_task(env, "observational", privileged=True)
     return method_spec("causal-oracle").build(task, seed=seed).fit(env.dataset(n=n, seed=seed))
-
-
-def test_conformance() -> None:
-    check_method("causal-oracle")
 
 
 def test_not_applicable_gives_a_reason_instead_of_raising() -> None:

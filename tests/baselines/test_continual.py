@@ -7,7 +7,7 @@ import pytest
 
 import causalbench as cb
 from causalbench.methods import make_task, method_spec
-from causalbench.testing import check_method, one_line_error
+from causalbench.testing import one_line_error
 
 N = 5000
 ICE, IRM = "IceCreamShorts-v0", "IRMLinear-v0"
@@ -35,11 +35,6 @@ def stages(name: str, env_id: str, n: int = N, seed: int = 0, **overrides):
         m.fit(stage)
         out.append(m.predict(X))
     return m, X, out
-
-
-@pytest.mark.parametrize("name", ["continual", "continual-replay"])
-def test_conformance(name: str) -> None:
-    check_method(name)
 
 
 def test_predict_before_any_stage_fails_and_works_after_each() -> None:

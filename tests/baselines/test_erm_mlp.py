@@ -7,7 +7,6 @@ import pytest
 
 import causalbench as cb
 from causalbench.methods import TRACK_DATA, make_task, method_spec
-from causalbench.testing import check_method
 
 N = 5000
 ICE = "IceCreamShorts-v0"
@@ -36,11 +35,6 @@ def fit(name: str, env_id: str, n: int = N, seed: int = 0):
     spec = method_spec(name)
     task = make_task(env, spec.track, privileged=spec.cls.privileged)
     return spec.build(task, seed=seed).fit(env.dataset(TRACK_DATA[spec.track], n=n, seed=seed))
-
-
-@pytest.mark.parametrize("name", ["erm-mlp", "erm-mlp-int"])
-def test_conformance(name: str) -> None:
-    check_method(name)
 
 
 @pytest.mark.parametrize("name", ["erm-mlp", "erm-mlp-int"])

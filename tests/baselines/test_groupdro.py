@@ -14,13 +14,8 @@ import torch
 
 import causalbench as cb
 from causalbench.methods import make_task, method_spec
-from causalbench.testing import check_method
 
 N = 5000
-
-
-def test_conformance() -> None:
-    check_method("groupdro")
 
 
 def test_weight_update_is_exponentiated_gradient() -> None:

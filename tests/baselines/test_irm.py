@@ -19,7 +19,7 @@ from causalbench.baselines.irm import irm_penalty, scale_gradient
 from causalbench.baselines.nets import per_sample_loss
 from causalbench.envs.irm_linear import DOMAIN_SCALES
 from causalbench.methods import make_task, method_spec
-from causalbench.testing import check_method, one_line_error
+from causalbench.testing import one_line_error
 
 ENV, N, SEEDS = "IRMLinear-v0", 5000, range(5)
 NO_PENALTY = {"penalty_weight": 0.0, "warmup_penalty_weight": 0.0}  # same net and loop without the penalty: ERM-MLP
@@ -49,10 +49,6 @@ def fits() -> dict:
         "erm_mlp": summary(method_spec("irm").build(task, seed=0, **NO_PENALTY).fit(data)),
         "erm_linear": summary(erm),
     }
-
-
-def test_conformance() -> None:
-    check_method("irm")
 
 
 def test_needs_domain_labels_and_accepts_any_subset_of_domains() -> None:

@@ -9,7 +9,6 @@ import causalbench as cb
 from causalbench.baselines.offline_policy import OfflinePolicy, nearest_action
 from causalbench.methods import make_task, method_spec
 from causalbench.scoring import regret
-from causalbench.testing import check_method
 
 N = 5000
 
@@ -19,10 +18,6 @@ def fitted(env_id: str, seed: int = 0) -> tuple[OfflinePolicy, cb.Dataset]:
     data = env.dataset("observational", n=N, seed=seed)
     method = method_spec("offline-policy").build(make_task(env, "observational"), seed=seed)
     return method.fit(data), data
-
-
-def test_conformance() -> None:
-    check_method("offline-policy")
 
 
 @pytest.mark.parametrize("env_id", ["IRMLinear-v0", "Asia-v0", "IceCreamHD-v0"])

@@ -12,7 +12,6 @@ from causalbench.baselines.offline_policy import nearest_action
 from causalbench.baselines.online_bandit import DEFAULT_BUDGET, OnlineBandit, default_budget
 from causalbench.gym_env import CausalDecisionVectorEnv
 from causalbench.methods import make_task, method_spec
-from causalbench.testing import check_method
 
 NUM_ENVS = 256
 
@@ -73,10 +72,6 @@ def ice_cream() -> tuple[OnlineBandit, Recorder]:
 def regret_tolerance(env_id: str, budget: int = DEFAULT_BUDGET) -> float:
     """Three standard errors of a mean outcome estimated from the whole budget."""
     return 3 * cb.make(env_id).target_scale / np.sqrt(budget)
-
-
-def test_conformance() -> None:
-    check_method("online-bandit")
 
 
 @pytest.mark.parametrize("env_id", ["IRMLinear-v0", "Asia-v0", "IceCreamHD-v0"])

@@ -6,11 +6,6 @@ import numpy as np
 
 import causalbench as cb
 from causalbench.runner import Job, RunConfig, run_job
-from causalbench.testing import check_method
-
-
-def test_conformance() -> None:
-    check_method("tabular-q")
 
 
 def regret(env_id: str, method: str, seed: int = 0) -> float:

@@ -13,21 +13,14 @@ Findings documented here (n = 5,000, seed 0, DomainBed defaults):
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 import causalbench as cb
 from causalbench.baselines.vrex import intervention_groups, rex_penalty
 from causalbench.methods import make_task, method_spec
-from causalbench.testing import check_method
 
 N = 5000
 NO_PENALTY = {"penalty_weight": 0.0, "warmup_penalty_weight": 0.0}  # same net and loop without the penalty: ERM-MLP
-
-
-@pytest.mark.parametrize("name", ["vrex", "vrex-int"])
-def test_conformance(name: str) -> None:
-    check_method(name)
 
 
 def test_intervention_groups_pool_rare_patterns() -> None:
