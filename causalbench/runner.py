@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import CausalBenchError
 
@@ -302,15 +302,19 @@ def run(config: RunConfig, out: str | Path | None = None, jobs: int | None = Non
     return out_dir
 
 
-def _execute(todo: list[Job], config: RunConfig, n_jobs: int, git: str | None) -> Iterator[list[dict[str, Any]]]:
-    if n_jobs <= 1 or len(todo) <= 1:
-        for job in todo:
-            yield run_job(job, config, git)
+def parallel_map(fn: Callable[..., Any], items: Sequence[Any], n_jobs: int, *args: Any) -> Iterator[Any]:
+    """fn(item, *args) for every item, in joblib worker processes when n_jobs > 1, yielded as they finish."""
+    if n_jobs <= 1 or len(items) <= 1:
+        for item in items:
+            yield fn(item, *args)
         return
     from joblib import Parallel, delayed
 
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    yield from parallel(delayed(run_job)(job, config, git) for job in todo)
+    yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(delayed(fn)(item, *args) for item in items)
+
+
+def _execute(todo: list[Job], config: RunConfig, n_jobs: int, git: str | None) -> Iterator[list[dict[str, Any]]]:
+    return parallel_map(run_job, todo, n_jobs, config, git)
 
 
 def progress_bar(total: int, enabled: bool, desc: str = "causalbench run", unit: str = "job") -> Any:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import CausalBenchError
-from .runner import SCHEMA_VERSION, single_thread
+from .runner import SCHEMA_VERSION, parallel_map, single_thread
 
 CONFIG_FILE = "scaling.json"
 PREDICTIONS_DIR = "predictions"
@@ -286,14 +286,7 @@ def _execute(todo: list[ScalingJob], config: ScalingConfig, n_jobs: int, git: st
     if backend == "ray":
         yield from _execute_ray(todo, config, n_jobs, git)
         return
-    if n_jobs <= 1 or len(todo) <= 1:
-        for job in todo:
-            yield run_scaling_job(job, config, git)
-        return
-    from joblib import Parallel, delayed
-
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    yield from parallel(delayed(run_scaling_job)(job, config, git) for job in todo)
+    yield from parallel_map(run_scaling_job, todo, n_jobs, config, git)
 
 
 def _execute_ray(todo: list[ScalingJob], config: ScalingConfig, n_jobs: int, git: str | None

@@ -75,18 +75,12 @@ def predict_job(job: Job, config: RunConfig) -> tuple[Job, dict[str, np.ndarray]
 
 
 def _run(jobs: list[Job], config: RunConfig, n_jobs: int, progress: bool) -> Iterable[tuple[Job, dict, Any]]:
-    from .runner import progress_bar
+    from .runner import parallel_map, progress_bar
 
     bar = progress_bar(len(jobs), progress, desc=f"causalbench evaluate {jobs[0].method}" if jobs else
                        "causalbench evaluate")
     try:
-        if n_jobs <= 1 or len(jobs) <= 1:
-            results: Iterable = (predict_job(j, config) for j in jobs)
-        else:
-            from joblib import Parallel, delayed
-
-            results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-                delayed(predict_job)(j, config) for j in jobs)
+        results = parallel_map(predict_job, jobs, n_jobs, config)
         for result in results:
             bar.update(1)
             yield result

@@ -13,17 +13,6 @@ from causalbench.methods import make_task, method_spec
 N = 5000
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Torch on one thread, as the harness runs it (two threads on a shared 2-core box can be 50x slower)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def fit(env_id: str, n: int = N, seed: int = 0):
     env = cb.make(env_id)
     task = make_task(env, "observational", privileged=True)

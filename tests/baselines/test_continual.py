@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import causalbench as cb
 from causalbench.methods import make_task, method_spec
@@ -11,17 +10,6 @@ from causalbench.testing import one_line_error
 
 N = 5000
 ICE, IRM = "IceCreamShorts-v0", "IRMLinear-v0"
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Torch on one thread, as the harness runs it (two threads on a shared 2-core box can be 50x slower)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def stages(name: str, env_id: str, n: int = N, seed: int = 0, **overrides):

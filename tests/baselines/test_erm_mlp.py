@@ -19,17 +19,6 @@ SPURIOUS_SHARE = {"erm-mlp": 6 * 0.625**2 / (6 * 0.625**2 + 4 * VAR_W),
                   "erm-mlp-int": 6 * 0.3125**2 / (6 * 0.3125**2 + 4 * VAR_W)}
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Torch on one thread, as the harness runs it (two threads on a shared 2-core box can be 50x slower)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def fit(name: str, env_id: str, n: int = N, seed: int = 0):
     env = cb.make(env_id)
     spec = method_spec(name)
