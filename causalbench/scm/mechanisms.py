@@ -42,11 +42,22 @@ class NoiseSource:
 
 
 class Scratch:
-    """Two reusable length-n work buffers, so mechanisms allocate nothing per node."""
+    """Reusable length-n work buffers (three float, one index, one mask), so mechanisms allocate nothing per node."""
 
     def __init__(self, n: int) -> None:
         self.a = np.empty(n)
         self.b = np.empty(n)
+        self.c = np.empty(n)
+        self.index = np.empty(n, dtype=np.int32)
+        self.hit = np.empty(n, dtype=bool)
+        self.codes: dict[int, np.ndarray] = {}  # id(column) -> its discrete states as int8 (CPT parents)
+
+    def code(self, column: np.ndarray) -> np.ndarray:
+        """A discrete column's states as int8, computed once per column and shared by its children."""
+        key = id(column)
+        if key not in self.codes:
+            self.codes[key] = column.astype(np.int8)
+        return self.codes[key]
 
 
 def _frozen_weights(weights: Mapping[str, float] | None) -> Mapping[str, float]:
@@ -661,46 +672,54 @@ class CPT(Mechanism):
         return int(self.table.shape[0])
 
     def _column(self, values: ValueMap, scratch: Scratch | None = None) -> np.ndarray | int:
-        """Flat parent-configuration index per unit (first parent slowest, as pgmpy)."""
+        """Flat parent-configuration index per unit (first parent slowest, as pgmpy), as int32."""
         if not self.evidence:
             return 0
-        first = values[self.evidence[0]]
-        if len(self.evidence) == 1:
-            return first.astype(np.intp)
-        acc = scratch.b if scratch is not None else np.empty(len(first))
-        np.copyto(acc, first)
+        if scratch is None:
+            scratch = Scratch(len(values[self.evidence[0]]))
+        out = scratch.index
+        np.copyto(out, scratch.code(values[self.evidence[0]]))
         for parent, card in zip(self.evidence[1:], self.evidence_card[1:]):
-            acc *= card
-            acc += values[parent]  # exact: small integer codes in float64
-        return acc.astype(np.intp)
+            out *= card
+            out += scratch.code(values[parent])
+        return out
 
-    def apply(self, out: np.ndarray, values: ValueMap, scratch: Scratch) -> None:
-        # Inverse CDF: state = number of cumulative thresholds the uniform noise in `out` reaches.
+    def sample_into(self, out: np.ndarray, values: ValueMap, scratch: Scratch, noise: NoiseSource,
+                    sub: str = "") -> None:
+        """Inverse CDF: the state is the number of cumulative thresholds the uniform noise reaches."""
         cum = self._cum
-        if not self.evidence:
-            if self.cardinality == 2:
+        if self.cardinality == 2:  # noise straight into the output column, one comparison
+            noise.fill(out, UNIFORM, sub)
+            if not self.evidence:
                 np.greater_equal(out, cum[0, 0], out=out)
                 return
-            u = scratch.a
-            np.copyto(u, out)
-            out.fill(0.0)
-            for k in range(self.cardinality - 1):
-                out += u >= cum[k, 0]
+            np.take(cum[0], self._column(values, scratch), out=scratch.a)
+            np.greater_equal(out, scratch.a, out=out)
             return
-        col = self._column(values, scratch)
-        thr = scratch.a
-        if self.cardinality == 2:
-            np.take(cum[0], col, out=thr)
-            np.greater_equal(out, thr, out=out)
-            return
-        u = out.copy()
-        np.take(cum[0], col, out=thr)
-        np.greater_equal(u, thr, out=out)
-        hit = np.empty(len(out), dtype=bool)
-        for k in range(1, self.cardinality - 1):
-            np.take(cum[k], col, out=thr)
-            np.greater_equal(u, thr, out=hit)
-            out += hit
+        u, thr, hit = scratch.c, scratch.a, scratch.hit
+        noise.fill(u, UNIFORM, sub)
+        col = self._column(values, scratch) if self.evidence else None
+        for k in range(self.cardinality - 1):
+            if col is None:
+                thr_k: Any = cum[k, 0]
+            else:
+                np.take(cum[k], col, out=thr)
+                thr_k = thr
+            if k == 0:
+                np.greater_equal(u, thr_k, out=out)
+            else:
+                np.greater_equal(u, thr_k, out=hit)
+                out += hit
+
+    def apply(self, out: np.ndarray, values: ValueMap, scratch: Scratch) -> None:
+        """`out` holds uniform noise (as for any mechanism); turns it into states."""
+        np.copyto(scratch.c, out)
+
+        class _Given(NoiseSource):
+            def fill(self, target: np.ndarray, kind: str, sub: str = "") -> None:
+                np.copyto(target, scratch.c)
+
+        self.sample_into(out, values, scratch, _Given())
 
     def pmf(self, value: np.ndarray, values: ValueMap) -> np.ndarray:
         return self.table[np.asarray(value, dtype=np.intp), self._column(values)]
