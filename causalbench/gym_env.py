@@ -10,7 +10,9 @@
 Each episode is one unit drawn from the training mixture (or from a named test
 set's distribution, `test_set="heatwave@2"`). Units carry their own exogenous
 noise, so the outcome is the unit's potential outcome under the chosen action.
-Multi-step envs (Copycat, GoalMisgen) register their own gymnasium classes.
+Both kinds have a natively batched numpy vector env (same-step autoreset),
+registered as the gymnasium id's `vector_entry_point`. Multi-step envs
+(Copycat, GoalMisgen) register their own gymnasium classes.
 """
 
 from __future__ import annotations
@@ -150,6 +152,7 @@ class CausalPredictionEnv(gym.Env):
         """The target value a (normalised) action in [-1, 1] stands for."""
         return self.cenv.null_prediction + PREDICTION_SPAN * self.cenv.target_scale * float(action)
 
+
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
         units = self._source.units(1, self.np_random)
@@ -214,6 +217,50 @@ class CausalDecisionVectorEnv(VectorEnv):
         return obs, rewards, done, np.zeros(self.num_envs, dtype=bool), {"outcome": y}
 
 
+class CausalPredictionVectorEnv(VectorEnv):
+    """Natively batched version of `CausalPredictionEnv` (same-step autoreset, one numpy pass per step)."""
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
+
+    def __init__(self, env_id: str, num_envs: int = 1, test_set: str | None = None, **options: Any) -> None:
+        self.single = CausalPredictionEnv(env_id, test_set, **options)
+        self.cenv, self.num_envs = self.single.cenv, int(num_envs)
+        self.single_observation_space = self.single.observation_space
+        self.single_action_space = self.single.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._y: np.ndarray | None = None
+
+    def _draw(self) -> np.ndarray:
+        cenv = self.cenv
+        rows = _stack(self.single._source.units(self.num_envs, self.np_random), (*cenv.variables, cenv.target))
+        self._y = rows[:, -1]
+        obs = cenv.render(rows[:, :-1]).astype(np.float32)
+        return np.clip(obs, self.single_observation_space.low, self.single_observation_space.high)
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None
+              ) -> tuple[np.ndarray, dict]:
+        if isinstance(seed, list):
+            seed = seed[0]
+        if seed is not None:
+            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
+        return self._draw(), {}
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+        if self._y is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        y = self._y
+        if self.cenv.target_kind == "binary":
+            rewards = (np.asarray(actions, dtype=np.int64).reshape(-1) == y.astype(np.int64)).astype(np.float64)
+        else:
+            pred = self.cenv.null_prediction + PREDICTION_SPAN * self.cenv.target_scale * \
+                np.asarray(actions, dtype=float).reshape(self.num_envs, -1)[:, 0]
+            rewards = -((pred - y) ** 2)
+        obs = self._draw()
+        done = np.ones(self.num_envs, dtype=bool)
+        return obs, rewards, done, np.zeros(self.num_envs, dtype=bool), {"outcome": y}
+
+
 def make_gym_env(env_id: str, **kwargs: Any) -> gym.Env:
     """Gymnasium entry point: the decision env if the environment has an action, else the prediction env."""
     cls = ENVS.get(env_id)
@@ -221,7 +268,6 @@ def make_gym_env(env_id: str, **kwargs: Any) -> gym.Env:
 
 
 def make_vector_env(env_id: str, num_envs: int = 1, **kwargs: Any) -> VectorEnv:
-    """Gymnasium vector entry point: the native batched env for decision envs, else SyncVectorEnv."""
-    if ENVS.get(env_id).action is not None:
-        return CausalDecisionVectorEnv(env_id, num_envs, **kwargs)
-    return gym.vector.SyncVectorEnv([lambda: make_gym_env(env_id, **kwargs) for _ in range(num_envs)])
+    """Gymnasium vector entry point: the native batched decision or prediction env."""
+    cls = CausalDecisionVectorEnv if ENVS.get(env_id).action is not None else CausalPredictionVectorEnv
+    return cls(env_id, num_envs, **kwargs)

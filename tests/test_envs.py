@@ -130,13 +130,15 @@ def test_gym_env_passes_checker_and_is_deterministic(env) -> None:
 def test_native_vector_env(env) -> None:
     if ENVS.entry(env.id).meta.get("gym_entry_point"):
         pytest.skip(f"{env.id} is a multi-step env with its own gymnasium class (SyncVectorEnv)")
-    if env.action is None:
-        pytest.skip(f"{env.id} has no action variable: its gym env is a prediction task (SyncVectorEnv)")
     v = gym.make_vec(f"{NAMESPACE}/{env.id}", num_envs=64, vectorization_mode="vector_entry_point")
+    assert v.metadata["autoreset_mode"] == gym.vector.AutoresetMode.SAME_STEP
     obs, _ = v.reset(seed=0)
-    assert obs.shape == (64, len(env.context_variables)) and v.observation_space.contains(obs)
+    width = len(env.context_variables) if env.action else len(env.feature_names)
+    assert obs.shape == (64, width) and v.observation_space.contains(obs)
+    v.action_space.seed(0)
     obs2, r, term, trunc, info = v.step(v.action_space.sample())
     assert r.shape == (64,) and term.all() and not trunc.any() and np.all(np.isfinite(r))
+    assert v.observation_space.contains(obs2)
     v2 = gym.make_vec(f"{NAMESPACE}/{env.id}", num_envs=64, vectorization_mode="vector_entry_point")
     again, _ = v2.reset(seed=0)
     assert np.array_equal(obs, again)
