@@ -107,3 +107,31 @@ class GroupMLP(Method):
     def predict(self, X: np.ndarray) -> np.ndarray:
         self.check_fitted()
         return self.model_.predict(X)
+
+
+@dataclass(frozen=True)
+class AnnealedPenaltyParams(MLPParams):
+    """Penalty weight `warmup_penalty_weight` for the first `anneal_steps` steps, then `penalty_weight`
+    (Adam is re-created at the switch, as in DomainBed)."""
+
+    penalty_weight: float = 1.0
+    warmup_penalty_weight: float = 1.0
+    anneal_steps: int = 200
+
+
+class AnnealedPenaltyMLP(GroupMLP):
+    """Mean group risk + an annealed weight times a method-specific penalty (IRM, V-REx)."""
+
+    Params = AnnealedPenaltyParams
+
+    def _penalty(self, risks: torch.Tensor, out: torch.Tensor, y: torch.Tensor, layout: BatchLayout) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _reset_step(self) -> int | None:
+        return self.params.anneal_steps
+
+    def _objective(self, step: int, risks: torch.Tensor, out: torch.Tensor, y: torch.Tensor,
+                   layout: BatchLayout) -> torch.Tensor:
+        p = self.params
+        weight = p.penalty_weight if step >= p.anneal_steps else p.warmup_penalty_weight
+        return risks.mean() + weight * self._penalty(risks, out, y, layout)

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .grouped import BatchLayout, GroupMLP
-from .nets import MLPParams
+from .grouped import AnnealedPenaltyMLP, AnnealedPenaltyParams, BatchLayout
 
 
 def scale_gradient(kind: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -32,26 +31,18 @@ def irm_penalty(kind: str, out: torch.Tensor, y: torch.Tensor, layout: BatchLayo
 
 
 @dataclass(frozen=True)
-class IRMParams(MLPParams):
+class IRMParams(AnnealedPenaltyParams):
     """IRMv1 penalty weight lambda: `warmup_penalty_weight` for the first `anneal_steps` steps, then
     `penalty_weight` (DomainBed defaults: 1 then 1e2; anneal after a third of training, between
     DomainBed's 10% and the IRM paper's ~40%)."""
 
     penalty_weight: float = 1e2
-    warmup_penalty_weight: float = 1.0
-    anneal_steps: int = 200
 
 
-class IRM(GroupMLP):
+class IRM(AnnealedPenaltyMLP):
     """IRMv1 (Arjovsky et al. 2019): risk + lambda * squared dummy-scale gradient per domain; invariance baseline."""
 
     Params = IRMParams
 
-    def _reset_step(self) -> int | None:
-        return self.params.anneal_steps
-
-    def _objective(self, step: int, risks: torch.Tensor, out: torch.Tensor, y: torch.Tensor,
-                   layout: BatchLayout) -> torch.Tensor:
-        p = self.params
-        weight = p.penalty_weight if step >= p.anneal_steps else p.warmup_penalty_weight
-        return risks.mean() + weight * irm_penalty(self.task.target_kind, out, y, layout)
+    def _penalty(self, risks: torch.Tensor, out: torch.Tensor, y: torch.Tensor, layout: BatchLayout) -> torch.Tensor:
+        return irm_penalty(self.task.target_kind, out, y, layout)

@@ -16,20 +16,17 @@ import torch
 from causalbench.data import Dataset
 from causalbench.errors import CausalBenchError
 
-from .grouped import BatchLayout, GroupMLP, group_labels
-from .nets import MLPParams
+from .grouped import AnnealedPenaltyMLP, AnnealedPenaltyParams, BatchLayout, group_labels
 
 
 @dataclass(frozen=True)
-class VRExParams(MLPParams):
+class VRExParams(AnnealedPenaltyParams):
     """beta: `warmup_penalty_weight` for the first `anneal_steps` steps, then `penalty_weight`
     (DomainBed defaults: 1 then 10; same annealing schedule as IRM). `min_group_size`: intervention
     regimes with fewer rows are pooled (interventional track only; see `intervention_groups`); at 100
     rows a group's risk has a relative standard error of about sqrt(2 / 100) = 14%."""
 
     penalty_weight: float = 10.0
-    warmup_penalty_weight: float = 1.0
-    anneal_steps: int = 200
     min_group_size: int = 100
 
 
@@ -67,7 +64,7 @@ def intervention_groups(mask: np.ndarray, min_size: int) -> tuple[np.ndarray, np
     return labels, np.array(group_patterns, dtype=bool).reshape(len(group_patterns), mask.shape[1])
 
 
-class VREx(GroupMLP):
+class VREx(AnnealedPenaltyMLP):
     """V-REx (Krueger et al. 2021): mean risk + beta * variance of group risks; the risk-invariance baseline."""
 
     Params = VRExParams
@@ -80,11 +77,5 @@ class VREx(GroupMLP):
         labels, self.group_patterns_ = intervention_groups(data.intervened, self.params.min_group_size)
         return labels
 
-    def _reset_step(self) -> int | None:
-        return self.params.anneal_steps
-
-    def _objective(self, step: int, risks: torch.Tensor, out: torch.Tensor, y: torch.Tensor,
-                   layout: BatchLayout) -> torch.Tensor:
-        p = self.params
-        weight = p.penalty_weight if step >= p.anneal_steps else p.warmup_penalty_weight
-        return risks.mean() + weight * rex_penalty(risks)
+    def _penalty(self, risks: torch.Tensor, out: torch.Tensor, y: torch.Tensor, layout: BatchLayout) -> torch.Tensor:
+        return rex_penalty(risks)

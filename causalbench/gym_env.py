@@ -175,28 +175,32 @@ class CausalPredictionEnv(gym.Env):
         return self._obs.copy(), reward, True, False, info
 
 
-class CausalDecisionVectorEnv(VectorEnv):
-    """Natively batched version of `CausalDecisionEnv`: one numpy pass per step for all sub-envs.
-
-    Every step ends every episode (one-step tasks), so autoreset is same-step: the
-    returned observation is already the next unit's context.
-    """
+class _OneStepVectorEnv(VectorEnv):
+    """Shared batched machinery: every step ends every episode, so autoreset is same-step (the returned
+    observation is already the next unit's). Subclasses draw units (`_draw`) and pay rewards (`_rewards`)."""
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
+    single_cls: type[gym.Env]
 
     def __init__(self, env_id: str, num_envs: int = 1, test_set: str | None = None, **options: Any) -> None:
-        self.single = CausalDecisionEnv(env_id, test_set, **options)
+        self.single = self.single_cls(env_id, test_set, **options)
         self.cenv, self.num_envs = self.single.cenv, int(num_envs)
         self.single_observation_space = self.single.observation_space
         self.single_action_space = self.single.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._units: list[Units] | None = None
+        self._ready = False
 
     def _draw(self) -> np.ndarray:
-        self._units = self.single._source.units(self.num_envs, self.np_random)
-        obs = _stack(self._units, self.single.context).astype(np.float32)
-        return np.clip(obs, self.single_observation_space.low, self.single_observation_space.high)
+        raise NotImplementedError
+
+    def _rewards(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(rewards, realised outcomes) of the current units under `actions`."""
+        raise NotImplementedError
+
+    def _observe(self, obs: np.ndarray) -> np.ndarray:
+        space = self.single_observation_space
+        return np.clip(obs.astype(np.float32), space.low, space.high)
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None
               ) -> tuple[np.ndarray, dict]:
@@ -204,61 +208,51 @@ class CausalDecisionVectorEnv(VectorEnv):
             seed = seed[0]
         if seed is not None:
             self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
+        self._ready = True
         return self._draw(), {}
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
-        if self._units is None:
+        if not self._ready:
             raise gym.error.ResetNeeded("call reset() before step()")
-        a = self.single.values[np.asarray(actions, dtype=np.intp)]
-        y = _stack(self._units, (self.cenv.target,), {self.cenv.action: a})[:, 0]
-        rewards = self.cenv.utility(y, a).astype(np.float64)
+        rewards, outcomes = self._rewards(actions)
         obs = self._draw()
         done = np.ones(self.num_envs, dtype=bool)
-        return obs, rewards, done, np.zeros(self.num_envs, dtype=bool), {"outcome": y}
+        return obs, rewards, done, np.zeros(self.num_envs, dtype=bool), {"outcome": outcomes}
 
 
-class CausalPredictionVectorEnv(VectorEnv):
-    """Natively batched version of `CausalPredictionEnv` (same-step autoreset, one numpy pass per step)."""
+class CausalDecisionVectorEnv(_OneStepVectorEnv):
+    """Natively batched `CausalDecisionEnv`: one numpy pass per step for all sub-envs."""
 
-    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
+    single_cls = CausalDecisionEnv
 
-    def __init__(self, env_id: str, num_envs: int = 1, test_set: str | None = None, **options: Any) -> None:
-        self.single = CausalPredictionEnv(env_id, test_set, **options)
-        self.cenv, self.num_envs = self.single.cenv, int(num_envs)
-        self.single_observation_space = self.single.observation_space
-        self.single_action_space = self.single.action_space
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._y: np.ndarray | None = None
+    def _draw(self) -> np.ndarray:
+        self._units = self.single._source.units(self.num_envs, self.np_random)
+        return self._observe(_stack(self._units, self.single.context))
+
+    def _rewards(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
+        a = self.single.values[np.asarray(actions, dtype=np.intp)]
+        y = _stack(self._units, (self.cenv.target,), {self.cenv.action: a})[:, 0]
+        return self.cenv.utility(y, a).astype(np.float64), y
+
+
+class CausalPredictionVectorEnv(_OneStepVectorEnv):
+    """Natively batched `CausalPredictionEnv`."""
+
+    single_cls = CausalPredictionEnv
 
     def _draw(self) -> np.ndarray:
         cenv = self.cenv
         rows = _stack(self.single._source.units(self.num_envs, self.np_random), (*cenv.variables, cenv.target))
         self._y = rows[:, -1]
-        obs = cenv.render(rows[:, :-1]).astype(np.float32)
-        return np.clip(obs, self.single_observation_space.low, self.single_observation_space.high)
+        return self._observe(cenv.render(rows[:, :-1]))
 
-    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None
-              ) -> tuple[np.ndarray, dict]:
-        if isinstance(seed, list):
-            seed = seed[0]
-        if seed is not None:
-            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
-        return self._draw(), {}
-
-    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
-        if self._y is None:
-            raise gym.error.ResetNeeded("call reset() before step()")
+    def _rewards(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         y = self._y
         if self.cenv.target_kind == "binary":
-            rewards = (np.asarray(actions, dtype=np.int64).reshape(-1) == y.astype(np.int64)).astype(np.float64)
-        else:
-            pred = self.cenv.null_prediction + PREDICTION_SPAN * self.cenv.target_scale * \
-                np.asarray(actions, dtype=float).reshape(self.num_envs, -1)[:, 0]
-            rewards = -((pred - y) ** 2)
-        obs = self._draw()
-        done = np.ones(self.num_envs, dtype=bool)
-        return obs, rewards, done, np.zeros(self.num_envs, dtype=bool), {"outcome": y}
+            return (np.asarray(actions, dtype=np.int64).reshape(-1) == y.astype(np.int64)).astype(np.float64), y
+        a = np.asarray(actions, dtype=float).reshape(self.num_envs, -1)[:, 0]
+        pred = self.cenv.null_prediction + PREDICTION_SPAN * self.cenv.target_scale * a
+        return -((pred - y) ** 2), y
 
 
 def make_gym_env(env_id: str, **kwargs: Any) -> gym.Env:
