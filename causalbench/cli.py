@@ -166,19 +166,12 @@ def _configure_run(p: argparse.ArgumentParser) -> Handler:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def run(args: argparse.Namespace) -> int:
-        import json
-        from pathlib import Path
-
         from .report import compact_table, write_report
-        from .runner import CONFIG_FILE, RunConfig, read_records
+        from .runner import RunConfig, read_records, saved_config
         from .runner import run as run_sweep
 
         if args.resume:
-            saved = Path(args.resume) / CONFIG_FILE
-            if not saved.exists():
-                raise CausalBenchError(f"nothing to resume: {saved} does not exist")
-            config = RunConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                  for k, v in json.loads(saved.read_text())["config"].items()})
+            config = RunConfig.from_dict(saved_config(args.resume))
             out = args.resume
         else:
             given = {k: tuple(v) for k, v in (("envs", args.envs), ("methods", args.methods), ("seeds", args.seeds),

@@ -20,21 +20,25 @@ def _plt() -> Any:
     return plt
 
 
-def _grid(n: int) -> tuple[int, int]:
-    cols = min(3, n)
-    return math.ceil(n / cols), cols
+def _env_panels(records: list[dict[str, Any]]) -> tuple[Any, Any, list[tuple[Any, str, list[str], dict]]]:
+    """A figure with one panel per env (final stages) and, per panel: (axis, env id, methods, records by method).
+    Unused panels are switched off."""
+    plt = _plt()
+    by_env = group(final_stage(records), "env_id")
+    cols = min(3, len(by_env))
+    rows = math.ceil(len(by_env) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
+    panels = [(ax, env_id, _method_order(recs), group(recs, "method"))
+              for ax, ((env_id,), recs) in zip(axes.flat, by_env.items())]
+    for ax in axes.flat[len(by_env):]:
+        ax.axis("off")
+    return fig, axes, panels
 
 
 def _bars(records: list[dict[str, Any]], name: str, title: str, path: Path, reference: float | None = None) -> Path:
     plt = _plt()
-    final = final_stage(records)
-    envs = list(group(final, "env_id"))
-    rows, cols = _grid(len(envs))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
-    for ax, (env_id,) in zip(axes.flat, envs):
-        env_recs = group(final, "env_id")[(env_id,)]
-        methods = _method_order(env_recs)
-        by = group(env_recs, "method")
+    fig, axes, panels = _env_panels(records)
+    for ax, env_id, methods, by in panels:
         stats = [metric(by[(m,)], name) for m in methods]
         colors = [TRACK_COLORS.get(by[(m,)][0]["track"], "grey") for m in methods]
         means = [s.mean if s.n else np.nan for s in stats]
@@ -49,8 +53,6 @@ def _bars(records: list[dict[str, Any]], name: str, title: str, path: Path, refe
         finite = [abs(m) + e for m, e in zip(means, errs) if np.isfinite(m)]
         if finite and max(finite) > 10:
             ax.set_xscale("symlog", linthresh=1.0)
-    for ax in axes.flat[len(envs):]:
-        ax.axis("off")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in TRACK_COLORS.values()]
     fig.legend(handles, list(TRACK_COLORS), loc="lower center", ncol=4, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=12)
@@ -63,14 +65,8 @@ def _bars(records: list[dict[str, Any]], name: str, title: str, path: Path, refe
 def plot_reliance(records: list[dict[str, Any]], path: Path) -> Path:
     """Per env: stacked shares of spurious / causal / other reliance per method (mean over seeds)."""
     plt = _plt()
-    final = final_stage(records)
-    envs = list(group(final, "env_id"))
-    rows, cols = _grid(len(envs))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
-    for ax, (env_id,) in zip(axes.flat, envs):
-        env_recs = group(final, "env_id")[(env_id,)]
-        methods = _method_order(env_recs)
-        by = group(env_recs, "method")
+    fig, axes, panels = _env_panels(records)
+    for ax, env_id, methods, by in panels:
         spur = np.array([metric(by[(m,)], "spurious_reliance").mean for m in methods])
         caus = np.array([metric(by[(m,)], "causal_reliance").mean for m in methods])
         other = np.clip(1 - spur - caus, 0, 1)
@@ -82,8 +78,6 @@ def plot_reliance(records: list[dict[str, Any]], path: Path) -> Path:
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
         ax.set_title(env_id, fontsize=10)
-    for ax in axes.flat[len(envs):]:
-        ax.axis("off")
     axes.flat[0].legend(fontsize=7, loc="lower right")
     fig.suptitle("Share of the model's reliance on spurious vs causal features (0 for a constant predictor)",
                  fontsize=12)

@@ -55,6 +55,10 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
 
 @dataclass(frozen=True)
 class Job:
@@ -70,6 +74,14 @@ class Job:
                    "n_train": config.n_train, "n_test": config.n_test, "budget": config.budget,
                    "num_envs": config.num_envs, "version": __version__}
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def saved_config(directory: str | Path, name: str = CONFIG_FILE) -> dict[str, Any]:
+    """The configuration a run or sweep folder was started with (for --resume)."""
+    path = Path(directory) / name
+    if not path.exists():
+        raise CausalBenchError(f"nothing to resume: {path} does not exist")
+    return json.loads(path.read_text())["config"]
 
 
 def git_hash() -> str | None:

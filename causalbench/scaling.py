@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CausalBenchError
-from .runner import RESULTS_FILE, append_records, finished_keys, git_hash, progress_bar, read_records
+from .runner import RESULTS_FILE, append_records, finished_keys, git_hash, progress_bar, read_records, saved_config
 from .scaling_jobs import (CONFIG_FILE, DEFAULT_FRACTIONS, DEFAULT_METHODS, DEFAULT_SEEDS, DEFAULT_SIZES,
                            DEFAULT_WIDTHS, PATH_EVAL_SEED, ScalingConfig, ScalingJob, _cost, _env, _execute,
                            _save_predictions, job_hparams, job_key, plan, prediction_path, run_scaling_job)
@@ -172,10 +172,7 @@ def configure(p: argparse.ArgumentParser) -> Any:
         from .scaling_report import write_scaling_report
 
         if args.resume:
-            saved = Path(args.resume) / CONFIG_FILE
-            if not saved.exists():
-                raise CausalBenchError(f"nothing to resume: {saved} does not exist")
-            config = ScalingConfig.from_dict(json.loads(saved.read_text())["config"])
+            config = ScalingConfig.from_dict(saved_config(args.resume, CONFIG_FILE))
             out = args.resume
         else:
             config = config_from_args(args)
