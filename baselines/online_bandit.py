@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from causalbench.env import make
+from causalbench.env.registry import make
 from causalbench.methods import Method, Task
 
 from .offline_policy import decision_task_problem, nearest_action

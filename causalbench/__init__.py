@@ -9,40 +9,38 @@ scorer reports OOD risk and causal vs spurious reliance.
     >>> train = env.dataset("observational", n=10_000, seed=0)
 
 Importing the package registers every environment with gymnasium (lazily, by
-entry-point string) under the `causalbench/` namespace; nothing heavy (torch,
-pgmpy, matplotlib) is imported here.
+entry-point string) under the `causalbench/` namespace. Nothing else is imported
+until it is used: names below resolve on first access.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from .data import Dataset, DatasetSpec
-from .env import ENVS, CausalEnv, Domain, Shift, list_envs, make, register_env
+from .env.gym_registration import register_gym_envs as _register_gym_envs
+from .env.registry import ENVS, list_envs, make, register_env
 from .errors import CausalBenchError
-
-__version__ = "0.1.0"
+from .provenance import VERSION as __version__
 
 # gymnasium convention: importing the package registers its environment ids (lazily, by entry-point string).
-from .gym_registration import register_gym_envs as _register_gym_envs  # noqa: E402
-
 _register_gym_envs()
 
-__all__ = [
-    "__version__", "CausalBenchError", "Dataset", "DatasetSpec", "CausalEnv", "Domain", "Shift", "ENVS",
-    "list_envs", "make", "register_env", "score", "score_predictions",
-]
+# name -> module that defines it (imported on first access, PEP 562)
+_LAZY = {
+    "Dataset": "causalbench.data", "DatasetSpec": "causalbench.data",
+    "CausalEnv": "causalbench.env.base", "Domain": "causalbench.env.base", "Shift": "causalbench.env.base",
+    "score": "causalbench.scoring.score", "score_predictions": "causalbench.scoring.score",
+}
+
+__all__ = ["__version__", "CausalBenchError", "ENVS", "list_envs", "make", "register_env", *_LAZY]
 
 
-def score(*args: Any, **kwargs: Any) -> Any:
-    """Score a predictor on an environment (see `causalbench.scoring.score`)."""
-    from .scoring import score as _score
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'causalbench' has no attribute {name!r}")
 
-    return _score(*args, **kwargs)
 
-
-def score_predictions(*args: Any, **kwargs: Any) -> Any:
-    """Score stored predictions (see `causalbench.scoring.score_predictions`)."""
-    from .scoring import score_predictions as _score_predictions
-
-    return _score_predictions(*args, **kwargs)
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

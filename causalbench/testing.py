@@ -6,9 +6,16 @@ Third-party methods and environments can run the same checks the built-in ones p
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import Iterator
 
+import numpy as np
+
+from .env.registry import make, suite
 from .errors import CausalBenchError
+from .experiments.config import RunConfig
+from .experiments.job import online_env
+from .methods import TRACK_DATA, make_task, method_spec
 
 
 @contextlib.contextmanager
@@ -33,17 +40,8 @@ def check_method(name: str, env_id: str | None = None, n: int = 400) -> None:
     dataclass that round-trips through a dict; continual methods accept successive stages;
     online methods learn from a tiny interaction budget.
     """
-    import dataclasses
-
-    import numpy as np
-
-    from .env import make
-    from .methods import TRACK_DATA, make_task, method_spec
-
-    from .runner import RunConfig, online_env
-
     spec = method_spec(name)
-    envs = [env_id] if env_id else ["IceCreamShorts-v0", "TreatmentRecovery-v0", "Copycat-v0"]
+    envs = [env_id] if env_id else list(suite("conformance"))
     checked = 0
     for eid in envs:
         env = make(eid)
@@ -69,7 +67,7 @@ def check_method(name: str, env_id: str | None = None, n: int = 400) -> None:
         def trained(seed: int):
             m = spec.build(task, seed=seed)
             if spec.protocol == "online":
-                venv = online_env(env, task, RunConfig(num_envs=16), seed)
+                venv = online_env(env, RunConfig(num_envs=16), seed)
                 assert m.interact(venv, budget=200) is m, f"{name}: interact must return self"
                 return m
             data = env.dataset(TRACK_DATA[spec.track], n=n, seed=seed)

@@ -1,6 +1,6 @@
 """Built-in environments: one file per family, one `register_env` line each (lazy entry points)."""
 
-from causalbench.env import register_env
+from causalbench.env.registry import register_env, register_suite
 
 register_env("IceCreamShorts-v0", "causalbench.envs.ice_cream:IceCreamShorts",
              summary="Hidden temperature drives ice-cream and shorts sales; ice cream is the spurious feature.")
@@ -22,3 +22,12 @@ register_env("Copycat-v0", "causalbench.envs.copycat:Copycat",
 register_env("GoalMisgen-v0", "causalbench.envs.goal_misgen:GoalMisgen",
              summary="Goal misgeneralisation gridworld: in training the coin always sits by the cue.",
              gym_entry_point="causalbench.envs.goal_misgen:GoalMisgenGymEnv")
+
+# Suites: named lists of ids (the core refers to them by name, never to an env).
+register_suite("default", ("IceCreamShorts-v0", "IRMLinear-v0", "TreatmentRecovery-v0", "LabelFlip-v0", "Asia-v0",
+                           "RandomSCM-v0", "IceCreamHD-v0", "GoalMisgen-v0", "Copycat-v0"),
+               summary="what `causalbench run` runs by default, and the official leaderboard suite")
+register_suite("smoke", ("IceCreamShorts-v0", "TreatmentRecovery-v0"), summary="a quick suite to try the tooling")
+register_suite("conformance", ("IceCreamShorts-v0", "TreatmentRecovery-v0", "Copycat-v0"),
+               summary="one real-target decision env, one binary decision env, one multi-step env: "
+                       "`causalbench.testing.check_method` tries a method on each")

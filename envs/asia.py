@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from causalbench.env import CausalEnv, Domain, Shift
+from causalbench.env.base import CausalEnv, Domain, Shift
 from causalbench.scm import CPT, SCM, Variable
 
 # Published conditional probabilities P(variable = yes | parents) of Lauritzen & Spiegelhalter (1988),

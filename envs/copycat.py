@@ -8,10 +8,10 @@ from typing import Any, Callable, Sequence
 import gymnasium
 import numpy as np
 
-from causalbench.env import CausalEnv, Domain, Shift
+from causalbench.env.base import CausalEnv, Domain, Shift
 from causalbench.errors import DataError
 from causalbench.scm import CPT, SCM, Categorical, Mechanism, Variable, rng
-from causalbench.scm.model import check_n, check_seed
+from causalbench.seeding import check_n, check_seed
 
 CLOSE, AHEAD, CLEAR = 0, 1, 2      # distance codes: car right in front / car further ahead / road clear
 DRIVE, BRAKE = 0, 1                # actions
@@ -240,6 +240,7 @@ class Copycat(CausalEnv):
     - v0: initial version.
     """
 
+    episodic = True
     id = "Copycat-v0"
     summary = "Brake-light copycat (de Haan et al. 2019): behavioural cloning latches onto the light."
 

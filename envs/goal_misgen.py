@@ -9,11 +9,11 @@ from typing import Any, Sequence
 import gymnasium
 import numpy as np
 
-from causalbench.env import CausalEnv, Domain, Shift
+from causalbench.env.base import CausalEnv, Domain, Shift
 from causalbench.errors import DataError
 from causalbench.scm import CPT, SCM, Categorical, Variable, rng
 from causalbench.scm import exact
-from causalbench.scm.model import check_n, check_seed
+from causalbench.seeding import check_n, check_seed
 
 LENGTH = 9            # corridor cells 0..8
 VIEW = 1              # the coin is visible only from a neighbouring cell; the flag is visible from everywhere
@@ -233,6 +233,7 @@ class GoalMisgen(CausalEnv):
     - v0: initial version.
     """
 
+    episodic = True
     id = "GoalMisgen-v0"
     summary = "Goal misgeneralisation gridworld: in training the coin always sits by the cue."
 

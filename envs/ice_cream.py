@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from causalbench.env import CausalEnv, Domain, Shift
+from causalbench.env.base import CausalEnv, Domain, Shift
 from causalbench.scm import SCM, Bernoulli, Linear, Normal, Soft, Variable
 
 # Structural coefficients (see the class docstring): I = A*T + e_I, S = B*T + C*W + e_S.

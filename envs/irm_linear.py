@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from causalbench.env import CausalEnv, Domain, Shift
+from causalbench.env.base import CausalEnv, Domain, Shift
 from causalbench.scm import SCM, Linear, Normal, Soft, Variable
 
 DOMAIN_SCALES = (0.5, 2.0)

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from causalbench.env import CausalEnv, Domain, Shift
+from causalbench.env.base import CausalEnv, Domain, Shift
 from causalbench.errors import SCMError
 from causalbench.scm import CPT, SCM, Bernoulli, Linear, Soft, Threshold, Variable
 

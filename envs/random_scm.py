@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 import networkx as nx
 import numpy as np
 
-from causalbench.env import CausalEnv, Domain, Shift
+from causalbench.env.base import CausalEnv, Domain, Shift
 from causalbench.errors import SCMError
 from causalbench.scm import MLP, SCM, Additive, Linear, Mechanism, Normal, Soft, Variable, exact, rng
 from causalbench.scm.mechanisms import Scratch

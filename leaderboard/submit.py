@@ -4,7 +4,7 @@
     python leaderboard/submit.py --baselines [--jobs 2]        # evaluate + submit every registered baseline
     python leaderboard/submit.py --render                      # regenerate README.md and index.html
 
-`causalbench submit FILE` runs the same checks (`causalbench.submission.publish`). Baseline entries
+`causalbench submit FILE` runs the same checks (`causalbench.leaderboard.validate.publish`). Baseline entries
 go through exactly the path an outside submission takes: `evaluate` writes a manifest and an .npz,
 then `publish` validates, re-scores and writes the entry.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from causalbench.errors import CausalBenchError
-from causalbench.submission import (LEADERBOARD_DIR, OFFICIAL_SUITE, SUITES, SuiteSpec, check_submission, evaluate,
+from causalbench.leaderboard.evaluate import (LEADERBOARD_DIR, OFFICIAL_SUITE, SUITES, SuiteSpec, check_submission, evaluate,
                                     load_entries, publish, render_leaderboard)
 
 

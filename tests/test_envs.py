@@ -13,8 +13,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import causalbench as cb
-from causalbench.env import ENVS
-from causalbench.gym_registration import NAMESPACE
+from causalbench.env.registry import ENVS
+from causalbench.env.gym_registration import NAMESPACE
 
 ENV_IDS = cb.list_envs()
 SECTIONS = ("## Description", "## Variables", "## Roles", "## Domains", "## Shifts", "## Version History")
@@ -79,7 +79,7 @@ def test_oracle_beats_null_on_id_and_most_shifts(env) -> None:
 def test_oracle_is_a_conditional_expectation(env) -> None:
     """E[(Y - oracle(C)) g(C)] = 0 for test functions g of the causal features (within 5 SE)."""
     n = 40_000
-    sample, _ = env._mixture(n, 123, ("oracle-check",))
+    sample = env.mixture(n, 123, "oracle-check").sample()
     V = sample.columns(env.variables)
     r = sample[env.target] - env.oracle(V)
     C = sample.columns(env.causal_variables)
@@ -91,7 +91,7 @@ def test_oracle_is_a_conditional_expectation(env) -> None:
 
 
 def test_exact_effects_match_paired_monte_carlo(env) -> None:
-    from causalbench.scoring.effects import estimate_effect
+    from causalbench.env.effects import estimate_effect
 
     for v in env.variables:
         grid = env.effect_grid(v)[:3]

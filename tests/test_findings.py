@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 import causalbench as cb
-from causalbench.report import final_stage, group
-from causalbench.runner import RunConfig, read_records, run
+from causalbench.reports.records import final_stage, group
+from causalbench.experiments.config import RunConfig
+from causalbench.experiments.results import read_records
+from causalbench.experiments.sweep import run
 
 ENVS = ("IceCreamShorts-v0", "IRMLinear-v0", "LabelFlip-v0", "RandomSCM-v0")
 METHODS = ("erm-linear", "causal-oracle", "erm-linear-int", "continual", "online-bandit")

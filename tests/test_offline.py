@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import causalbench as cb
-from causalbench.offline import logged_episodes, to_minari
+from causalbench.env.offline import logged_episodes, to_minari
 from causalbench.testing import one_line_error
 
 

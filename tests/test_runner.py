@@ -11,8 +11,10 @@ from pathlib import Path
 
 
 from causalbench.cli import main
-from causalbench.report import write_report
-from causalbench.runner import RunConfig, append_records, finished_keys, plan, read_records, run
+from causalbench.reports.run import write_report
+from causalbench.experiments.config import RunConfig
+from causalbench.experiments.results import append_records, finished_keys, read_records
+from causalbench.experiments.sweep import plan, run
 from causalbench.testing import one_line_error
 
 SMALL = dict(envs=("IceCreamShorts-v0", "TreatmentRecovery-v0"), methods=("erm-linear", "erm-linear-int"),

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from causalbench.cli import main
-from causalbench.runner import read_records
-from causalbench.scaling import ScalingConfig, plan, prediction_path, run
-from causalbench.scaling_fit import fit_curve
-from causalbench.scaling_report import build_curves, fit_all, path_dependence, write_scaling_report
+from causalbench.experiments.results import read_records
+from causalbench.experiments.scaling import ScalingConfig, plan, prediction_path, run
+from causalbench.reports.fit import fit_curve
+from causalbench.reports.scaling import write_scaling_report
+from causalbench.reports.scaling_data import build_curves, fit_all, path_dependence
 from causalbench.testing import one_line_error
 
 SIZES = np.array([100, 300, 1000, 3000, 10_000, 30_000, 100_000])
@@ -237,7 +238,7 @@ def test_online_methods_are_skipped_with_a_reason() -> None:
 
 
 def test_importing_the_cli_module_stays_light() -> None:
-    code = ("import sys, causalbench.scaling; heavy = [m for m in ('torch', 'matplotlib', 'pandas', 'ray') "
+    code = ("import sys, causalbench.cli.scaling; heavy = [m for m in ('torch', 'matplotlib', 'pandas', 'ray') "
             "if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "", f"causalbench.scaling imports {out} at import time"
+    assert out == "", f"causalbench.cli.scaling imports {out} at import time"

@@ -14,7 +14,8 @@ import networkx as nx
 import numpy as np
 
 from ..errors import SCMError
-from .model import SCM, Intervention
+from .interventions import Intervention
+from .model import SCM
 
 
 def linear_gaussian_moments(scm: SCM) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:

@@ -13,46 +13,19 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any, Iterable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
 
 from ..errors import InterventionError, SCMError
+from ..seeding import check_n, check_seed, rng
+from .interventions import Intervention, PerSample, Soft
 from .mechanisms import KINDS, NORMAL, Constant, Masked, Mechanism, NoiseSource, Scratch
 
 ROLES = ("target", "causal", "spurious", "action", "other")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-
-
-# ---------------------------------------------------------------- seeding
-
-
-def check_seed(seed: Any) -> np.random.SeedSequence:
-    """Normalise a user seed (non-negative int or SeedSequence) into a SeedSequence."""
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise SCMError(f"seed must be a non-negative integer, got {seed!r}")
-    return np.random.SeedSequence(int(seed))
-
-
-@lru_cache(maxsize=4096)
-def stable_key(text: str) -> int:
-    """A 64-bit integer derived from a string by sha256: stable across runs, processes and machines."""
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-
-
-def derive(seed: Any, *context: str) -> np.random.SeedSequence:
-    """A child SeedSequence keyed by strings (e.g. env id, dataset kind), independent of call order."""
-    ss = check_seed(seed)
-    return np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + tuple(stable_key(c) for c in context))
-
-
-def rng(seed: Any, *context: str) -> np.random.Generator:
-    """A Generator on the stream derive(seed, *context)."""
-    return np.random.Generator(np.random.PCG64(derive(seed, *context)))
 
 
 class _VariableNoise(NoiseSource):
@@ -124,30 +97,6 @@ class Sample:
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return {name: self[name] for name in self.names}
-
-
-class Soft:
-    """A soft intervention: change some parameters of a variable's current mechanism.
-
-    `{"T": Soft(mean=2.0)}` shifts a normal root; `{"X2": Soft(std=3.0)}` rescales noise.
-    """
-
-    def __init__(self, **changes: Any) -> None:
-        self.changes = changes
-
-    def __repr__(self) -> str:
-        return "Soft(" + ", ".join(f"{k}={v!r}" for k, v in self.changes.items()) + ")"
-
-
-class PerSample:
-    """A per-sample intervention: where mask[i] is true, unit i's variable is drawn from `replacement`."""
-
-    def __init__(self, mask: np.ndarray, replacement: Mechanism | float) -> None:
-        self.mask = np.asarray(mask, dtype=bool)
-        self.replacement = replacement
-
-
-Intervention = Mapping[str, Any]
 
 
 # ---------------------------------------------------------------- the SCM
@@ -430,7 +379,7 @@ class SCM:
         """Build an SCM from a pgmpy discrete Bayesian network (states become codes 0..K-1)."""
         from .pgmpy_io import from_pgmpy
 
-        return from_pgmpy(model, hidden=hidden, roles=roles, name=name)
+        return from_pgmpy(model, cls, Variable, hidden=hidden, roles=roles, name=name)
 
     @property
     def is_discrete(self) -> bool:
@@ -450,13 +399,3 @@ class Units:
 
     def sample(self, do: Intervention | None = None) -> Sample:
         return self.scm._run(self.n, self.ss, do, self._cache)
-
-
-def check_n(n: Any) -> int:
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        if isinstance(n, float) and n.is_integer() and n > 0:
-            return int(n)
-        raise SCMError(f"n must be a positive integer, got {n!r}")
-    if n <= 0:
-        raise SCMError(f"n must be a positive integer, got {n}")
-    return int(n)

@@ -11,8 +11,12 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from ..errors import SCMError
-from .mechanisms import CPT, Mechanism
-from .model import SCM, Variable
+from .distributions import CPT
+from .mechanisms import Mechanism
+
+# `SCM` below is causalbench.scm.model.SCM, which calls into this module lazily; it is passed in
+# (never imported here), so the two modules do not import each other.
+SCM = Any
 
 
 def _quiet_import() -> Any:
@@ -76,7 +80,8 @@ def to_pgmpy(scm: SCM, latents: bool = True) -> Any:
     raise SCMError("to_pgmpy needs an all-discrete or an all-linear-Gaussian SCM")
 
 
-def from_pgmpy(model: Any, hidden: Iterable[str] = (), roles: Mapping[str, str] | None = None, name: str = "") -> SCM:
+def from_pgmpy(model: Any, scm_cls: type[SCM], variable_cls: type, hidden: Iterable[str] = (),
+               roles: Mapping[str, str] | None = None, name: str = "") -> SCM:
     """An SCM with one CPT mechanism per node of a pgmpy discrete Bayesian network."""
     hidden = set(hidden) | set(getattr(model, "latents", set()) or set())
     roles = dict(roles or {})
@@ -98,9 +103,9 @@ def from_pgmpy(model: Any, hidden: Iterable[str] = (), roles: Mapping[str, str] 
             if list(cpd.state_names[p]) != list(model.get_cpds(p).state_names[p]):
                 raise SCMError(f"node {node!r} lists the states of parent {p!r} in a different order than {p!r}'s own CPD")
         states = cpd.state_names[node]
-        variables.append(Variable(
+        variables.append(variable_cls(
             str(node), CPT(tuple(map(str, evidence)), table, tuple(int(c) for c in cpd.cardinality[1:])),
             hidden=node in hidden, role=roles.get(node, "other"),
             description="states: " + ", ".join(map(str, states)),
         ))
-    return SCM(variables, name=name)
+    return scm_cls(variables, name=name)

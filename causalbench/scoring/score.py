@@ -11,7 +11,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..env import CausalEnv, make
+from ..env.base import CausalEnv
+from ..env.registry import make
 from ..errors import CausalBenchError, ScoringError
 from .scores import Scores
 from .suite import EvalSuite, get_suite

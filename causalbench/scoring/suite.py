@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from ..env import CausalEnv, make
+from ..env.base import CausalEnv
+from ..env.registry import make
 from ..errors import SCMError
-from ..scm import Sample, derive, rng
-from ..scm.model import Units, check_seed
+from ..seeding import check_seed, rng
 
 EFFECT_UNITS = 2000
 POLICY_INPUT = "policy:cells"
@@ -88,19 +87,6 @@ def _fingerprint(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def _mixture_units(env: CausalEnv, n: int, seed: int, *context: str) -> list[Units]:
-    K = len(env.domains)
-    sizes = [n // K + (k < n % K) for k in range(K)]
-    return [scm.units(m, derive(seed, env.id, *context, dom.name))
-            for dom, scm, m in zip(env.domains, env.domain_scms, sizes) if m > 0]
-
-
-def _sample_units(units: list[Units], do: dict[str, Any] | None = None) -> Sample:
-    parts = [u.sample(do) for u in units]
-    data = np.asfortranarray(np.concatenate([p.data for p in parts]))
-    return Sample(data, parts[0].names, parts[0].index)
-
-
 def build_suite(env: CausalEnv, seed: int = 0, n: int | None = None, n_effect: int = EFFECT_UNITS) -> EvalSuite:
     """Generate every test set and probe for (env, seed); deterministic in (env, seed, n, n_effect)."""
     check_seed(seed)
@@ -130,13 +116,13 @@ def build_suite(env: CausalEnv, seed: int = 0, n: int | None = None, n_effect: i
         inputs[key] = np.ascontiguousarray(env.render(V))
         permutations[var] = key
 
-    units = _mixture_units(env, n_effect, seed, "test", "effects")
+    units = env.mixture(n_effect, seed, "test", "effects", paired=True)
     effects = []
     for var in env.variables:
         grid = env.effect_grid(var)
         truth = env.true_effect(var, grid)
         for i, a in enumerate(grid):
-            s = _sample_units(units, {var: a})
+            s = units.sample({var: a})
             key = f"do:{var}={a:g}"
             inputs[key] = np.ascontiguousarray(env.render(V_of(s)))
             y = s[env.target]
@@ -162,8 +148,8 @@ def _decision_probe(env: CausalEnv, seed: int, n: int, inputs: dict[str, np.ndar
     A = env.action
     if A is None or set(env.variables) != set(env.context_variables) | {A}:
         return None
-    units = _mixture_units(env, n, seed, "test", "decision")
-    base = _sample_units(units)
+    units = env.mixture(n, seed, "test", "decision", paired=True)
+    base = units.sample()
     V = base.columns(env.variables)
     ctx = base.columns(env.context_variables)
     try:
@@ -178,7 +164,7 @@ def _decision_probe(env: CausalEnv, seed: int, n: int, inputs: dict[str, np.ndar
         key = f"act:{A}={a:g}"
         inputs[key] = np.ascontiguousarray(env.render(Va))
         names.append(key)
-        y = _sample_units(units, {A: a})[env.target]
+        y = units.sample({A: a})[env.target]
         utils.append(env.utility(y, np.full(len(y), a)))
     return DecisionProbe(A, tuple(env.action_values), tuple(names), ctx, np.column_stack(utils),
                          np.argmax(values, axis=1))

@@ -10,7 +10,7 @@ import pytest
 import causalbench as cb
 from causalbench.baselines.offline_policy import nearest_action
 from causalbench.baselines.online_bandit import DEFAULT_BUDGET, OnlineBandit, default_budget
-from causalbench.gym_env import CausalDecisionVectorEnv
+from causalbench.env.gym import CausalDecisionVectorEnv
 from causalbench.methods import make_task, method_spec
 
 NUM_ENVS = 256

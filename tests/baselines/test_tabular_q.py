@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 import causalbench as cb
-from causalbench.runner import Job, RunConfig, run_job
+from causalbench.experiments.config import Job, RunConfig
+from causalbench.experiments.job import run_job
 
 
 def regret(env_id: str, method: str, seed: int = 0) -> float:

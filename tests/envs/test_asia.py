@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import causalbench as cb
-from causalbench.env import Domain
+from causalbench.env.base import Domain
 from causalbench.envs.asia import Asia
 from causalbench.scm import SCM
 from causalbench.scm.exact import discrete_joint

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from causalbench.submission import SuiteSpec, evaluate
+from causalbench.leaderboard.evaluate import SuiteSpec, evaluate
 
 # Two envs (real and binary target, the second a decision env with act: probes), two seeds, small sets.
 TINY = SuiteSpec("tiny-v1", ("IRMLinear-v0", "TreatmentRecovery-v0"), (0, 1), n_test=40, n_train=200,

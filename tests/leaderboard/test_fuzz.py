@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from causalbench.errors import SubmissionError
-from causalbench.submission import Limits, publish
-from causalbench.submission_format import CLAIMABLE, SCHEMA
+from causalbench.leaderboard.evaluate import Limits, publish
+from causalbench.leaderboard.format import CLAIMABLE, SCHEMA
 
 MARKER = Path(tempfile.gettempdir()) / "causalbench-fuzz-unpickled"
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from causalbench.submission import evaluate, load_entries, publish, render_leaderboard
+from causalbench.leaderboard.evaluate import evaluate, load_entries, publish, render_leaderboard
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install -y "

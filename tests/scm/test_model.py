@@ -12,7 +12,7 @@ import pytest
 
 from causalbench.scm import (CPT, MLP, SCM, Additive, Bernoulli, Categorical, Constant, Linear, Logistic, Normal,
                              PerSample, Soft, Threshold, Uniform, Variable)
-from causalbench.scm.model import check_seed
+from causalbench.seeding import check_seed
 from causalbench.testing import one_line_error
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from causalbench.env import CausalEnv
+from causalbench.env.base import CausalEnv
 from causalbench.scm import (CPT, SCM, Additive, Bernoulli, Categorical, Linear, Logistic, Mechanism, Normal,
                              Variable)
 from causalbench.scm.mechanisms import Scratch

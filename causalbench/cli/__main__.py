@@ -1,0 +1,7 @@
+"""`python -m causalbench.cli ...` is the `causalbench` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,34 @@
+"""`causalbench list` and `causalbench describe`: what is registered, and what an environment is."""
+
+from __future__ import annotations
+
+import argparse
+from ..env.registry import ENVS, make
+from ..methods import METHODS
+from .common import Handler
+
+
+def configure_list(p: argparse.ArgumentParser) -> Handler:
+    p.add_argument("--methods", action="store_true", help="list baseline methods instead of environments")
+
+    def run(args: argparse.Namespace) -> int:
+        if args.methods:
+            for entry in METHODS.entries():
+                tracks = ", ".join(entry.meta.get("tracks", ()))
+                print(f"{entry.name:<22} [{tracks}] {entry.summary}")
+            return 0
+        for entry in ENVS.entries():
+            print(f"{entry.name:<24} {entry.summary}")
+        return 0
+
+    return run
+
+
+def configure_describe(p: argparse.ArgumentParser) -> Handler:
+    p.add_argument("env", help="environment id, e.g. IceCreamShorts-v0")
+
+    def run(args: argparse.Namespace) -> int:
+        print(make(args.env).describe())
+        return 0
+
+    return run

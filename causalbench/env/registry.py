@@ -1,0 +1,53 @@
+"""The environment registry: ids -> lazy "module:Class" entries, `make`, and named suites of ids.
+
+Built-in environments and suites are registered by the `causalbench.envs` plugin package on
+first lookup; the core never names one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..errors import CausalBenchError
+from ..registry import Registry
+from .ids import ENV_ID
+
+ENVS: Registry[Any] = Registry("environment", plugins=("causalbench.envs",))
+SUITES: Registry[tuple[str, ...]] = Registry("suite", plugins=("causalbench.envs",))
+
+
+def register_env(env_id: str, entry_point: Any, *, summary: str = "", gym_entry_point: str | None = None,
+                 vector_entry_point: str | None = None, **meta: Any) -> None:
+    """Register an environment id (lazily, by "module:Class") with a one-line summary."""
+    if not ENV_ID.match(env_id):
+        raise CausalBenchError(f"environment id {env_id!r} must look like Name-v0")
+    ENVS.register(env_id, entry_point, summary=summary, gym_entry_point=gym_entry_point,
+                  vector_entry_point=vector_entry_point, **meta)
+
+
+def register_suite(name: str, env_ids: Sequence[str], *, summary: str = "") -> None:
+    """Register a named list of environment ids (e.g. "default", the suite `causalbench run` uses)."""
+    ids = tuple(env_ids)
+    bad = [e for e in ids if not ENV_ID.match(e)]
+    if bad or not ids:
+        raise CausalBenchError(f"suite {name!r} needs environment ids like Name-v0, got {list(ids)}")
+    SUITES.register(name, ids, summary=summary)
+
+
+def suite(name: str) -> tuple[str, ...]:
+    """The environment ids of a registered suite."""
+    return SUITES.get(name)
+
+
+def list_envs() -> list[str]:
+    """Registered environment ids, e.g. ["IceCreamShorts-v0", ...]."""
+    return ENVS.names()
+
+
+def make(env_id: str, **options: Any) -> Any:
+    """Instantiate a registered environment; options (e.g. RandomSCM parameters) go to its constructor."""
+    cls = ENVS.get(env_id)
+    try:
+        return cls(**options)
+    except TypeError as err:
+        raise CausalBenchError(f"{env_id}: bad options {sorted(options)}: {err}") from None

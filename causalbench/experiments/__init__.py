@@ -1,0 +1,1 @@
+"""Experiments: configurations, one job function, sweeps with resume, launchers and run folders."""

@@ -1,0 +1,1 @@
+"""The leaderboard: submission format, validation and re-scoring, evaluation of methods, publishing, pages."""
