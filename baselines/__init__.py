@@ -6,8 +6,9 @@ and on interventional data): the data differ, the learner does not.
 
 from causalbench.methods import register_method
 
-register_method("causal-oracle", "causalbench.baselines.causal_oracle:CausalOracle", track="observational",
-                summary="Upper reference: an MLP on the causal features only (privileged roles).")
+register_method("erm-causal-features", "causalbench.baselines.causal_features:CausalFeaturesMLP",
+                track="observational",
+                summary="Privileged: the ERM-MLP on the causal feature columns only (it is told the roles).")
 register_method("erm-linear", "causalbench.baselines.erm_linear:ErmLinear", track="observational",
                 summary="ERM with a linear model (OLS / logistic regression) on observational data.")
 register_method("erm-mlp", "causalbench.baselines.erm_mlp:ErmMLP", track="observational",

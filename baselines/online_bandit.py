@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from causalbench.env.registry import make
 from causalbench.methods import Method, Task
 
 from .offline_policy import decision_task_problem, nearest_action
@@ -136,7 +135,6 @@ class OnlineBandit(Method):
         """
         rng = np.random.default_rng(self.seed)
         values = np.asarray(self.task.action_values, float)
-        utility = (getattr(env, "cenv", None) or make(self.task.env_id)).utility
         K, N = len(values), int(env.num_envs)
         ctx, _ = env.reset()
         ctx = np.asarray(ctx, float)
@@ -148,7 +146,7 @@ class OnlineBandit(Method):
             w = self.coef_[None] + np.einsum("kpq,nkq->nkp", chol, rng.standard_normal((N, K, Z.shape[1])))
             eta = np.einsum("np,nkp->nk", Z, w)
             outcome = _sigmoid(eta) if binary else eta
-            u = utility(outcome.ravel(), np.tile(values, N)).reshape(N, K)
+            u = self.task.reward(outcome.ravel(), np.tile(np.arange(K), N)).reshape(N, K)
             arm = np.argmax(u, axis=1)
             ctx_next, _, _, _, info = env.step(arm)
             y = np.asarray(info["outcome"], float)

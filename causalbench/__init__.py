@@ -31,6 +31,7 @@ _LAZY = {
     "Dataset": "causalbench.data", "DatasetSpec": "causalbench.data",
     "CausalEnv": "causalbench.env.base", "Domain": "causalbench.env.base", "Shift": "causalbench.env.base",
     "score": "causalbench.scoring.score", "score_predictions": "causalbench.scoring.score",
+    "score_policy": "causalbench.scoring.policy",
 }
 
 __all__ = ["__version__", "CausalBenchError", "ENVS", "list_envs", "make", "register_env", *_LAZY]

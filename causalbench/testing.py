@@ -13,7 +13,7 @@ import numpy as np
 
 from .env.registry import make, suite
 from .errors import CausalBenchError
-from .experiments.config import RunConfig
+from .experiments.config import Job
 from .experiments.job import online_env
 from .methods import TRACK_DATA, make_task, method_spec
 
@@ -67,7 +67,7 @@ def check_method(name: str, env_id: str | None = None, n: int = 400) -> None:
         def trained(seed: int):
             m = spec.build(task, seed=seed)
             if spec.protocol == "online":
-                venv = online_env(env, RunConfig(num_envs=16), seed)
+                venv = online_env(env, Job(eid, name, seed, num_envs=16))
                 assert m.interact(venv, budget=200) is m, f"{name}: interact must return self"
                 return m
             data = env.dataset(TRACK_DATA[spec.track], n=n, seed=seed)

@@ -2,8 +2,10 @@
 
 from causalbench.env.registry import register_env, register_suite
 
-register_env("IceCreamShorts-v0", "causalbench.envs.ice_cream:IceCreamShorts",
-             summary="Hidden temperature drives ice-cream and shorts sales; ice cream is the spurious feature.")
+register_env("IceCreamShorts-v1", "causalbench.envs.ice_cream:IceCreamShorts",
+             summary="Hidden temperature drives ice-cream and shorts sales; ice cream is a confounded proxy.")
+register_env("IceCreamShorts-v0", "causalbench.envs.ice_cream:IceCreamShortsV0", deprecated="IceCreamShorts-v1",
+             summary="IceCreamShorts with v0's ice-cream decision, which a constant predictor solves (use v1).")
 register_env("IRMLinear-v0", "causalbench.envs.irm_linear:IRMLinear",
              summary="Arjovsky et al. (2019) IRM example: the spurious feature is a child of the target.")
 register_env("TreatmentRecovery-v0", "causalbench.envs.treatment:TreatmentRecovery",
@@ -12,22 +14,22 @@ register_env("LabelFlip-v0", "causalbench.envs.label_flip:LabelFlip",
              summary="An anti-causal child of a binary label whose sign flips under shift.")
 register_env("Asia-v0", "causalbench.envs.asia:Asia",
              summary="The classic Asia (chest clinic) Bayesian network with hidden nodes; exact pgmpy ground truth.")
-register_env("RandomSCM-v0", "causalbench.envs.random_scm:RandomSCM",
-             summary="A random nonlinear SCM family with hidden confounders, for scaling studies.")
-register_env("IceCreamHD-v0", "causalbench.envs.high_dim:IceCreamHD",
+register_env("RandomSCM-v1", "causalbench.envs.random_scm:RandomSCM",
+             summary="A random nonlinear SCM family with hidden confounders and exact ground truth, for scaling studies.")
+register_env("IceCreamHD-v1", "causalbench.envs.high_dim:IceCreamHD",
              summary="IceCreamShorts rendered into a 64-dim nonlinear observation: roles live in latent space.")
 register_env("Copycat-v0", "causalbench.envs.copycat:Copycat",
              summary="Brake-light copycat (de Haan et al. 2019): behavioural cloning latches onto the light.",
-             gym_entry_point="causalbench.envs.copycat:CopycatGymEnv")
+             gym_entry_point="causalbench.envs.copycat_world:CopycatGymEnv")
 register_env("GoalMisgen-v0", "causalbench.envs.goal_misgen:GoalMisgen",
              summary="Goal misgeneralisation gridworld: in training the coin always sits by the cue.",
-             gym_entry_point="causalbench.envs.goal_misgen:GoalMisgenGymEnv")
+             gym_entry_point="causalbench.envs.goal_misgen_world:GoalMisgenGymEnv")
 
 # Suites: named lists of ids (the core refers to them by name, never to an env).
-register_suite("default", ("IceCreamShorts-v0", "IRMLinear-v0", "TreatmentRecovery-v0", "LabelFlip-v0", "Asia-v0",
-                           "RandomSCM-v0", "IceCreamHD-v0", "GoalMisgen-v0", "Copycat-v0"),
+register_suite("default", ("IceCreamShorts-v1", "IRMLinear-v0", "TreatmentRecovery-v0", "LabelFlip-v0", "Asia-v0",
+                           "RandomSCM-v1", "IceCreamHD-v1", "GoalMisgen-v0", "Copycat-v0"),
                summary="what `causalbench run` runs by default, and the official leaderboard suite")
-register_suite("smoke", ("IceCreamShorts-v0", "TreatmentRecovery-v0"), summary="a quick suite to try the tooling")
-register_suite("conformance", ("IceCreamShorts-v0", "TreatmentRecovery-v0", "Copycat-v0"),
+register_suite("smoke", ("IceCreamShorts-v1", "TreatmentRecovery-v0"), summary="a quick suite to try the tooling")
+register_suite("conformance", ("IceCreamShorts-v1", "TreatmentRecovery-v0", "Copycat-v0"),
                summary="one real-target decision env, one binary decision env, one multi-step env: "
                        "`causalbench.testing.check_method` tries a method on each")

@@ -64,17 +64,19 @@ class Asia(CausalEnv):
     - `dysp`   dyspnoea (target), P(dysp | bronc, either) = 0.9, P(dysp | bronc only) = 0.8,
       P(dysp | either only) = 0.7, else 0.1
 
-    ## Roles
-    target: dysp; causal: bronc; spurious: xray (a confounded sibling: a child of the
-    hidden `either`, not a cause of dysp); other: asia (a cause whose effect runs only
-    through hidden variables, so the validator does not count it as a causal feature;
-    its effect is small, see below). Tuberculosis and lung cancer are hidden with
+    ## Roles (computed from the graph)
+    target: dysp; causal: bronc, asia (asia's effect runs through the hidden tuberculosis
+    and is small, see below); proxy: xray (a confounded sibling: a child of the hidden
+    `either`, not a cause of dysp). Tuberculosis and lung cancer are hidden with
     `either`: since either = tub OR lung, observing both would reveal `either` and
     leave the X-ray nothing to add.
 
     ## Known answers (exact enumeration over the training mixture, checked against pgmpy)
     - Null predictor (prior): P(dysp = 1) = 0.43655137.
-    - Causal oracle: P(dysp = 1 | bronc = 0) = 0.1325128218, P(dysp = 1 | bronc = 1) = 0.80815404.
+    - Causal reference P(dysp = 1 | do(asia = a, bronc = b, xray = x)) (no effect of x):
+      0.13867 (a = 0, b = 0), 0.806445 (0, 1), 0.16135 (1, 0), 0.810225 (1, 1).
+    - The regression on bronchitis alone: P(dysp = 1 | bronc = 0) = 0.1325128218,
+      P(dysp = 1 | bronc = 1) = 0.80815404.
     - P(dysp = 1 | do(bronc = 0)) = 0.13989796, P(dysp = 1 | do(bronc = 1)) = 0.80664966:
       bronchitis is confounded by smoking, so observation and intervention differ.
     - P(dysp = 1 | do(xray = a)) = 0.43655137 (the prior) for a = 0, 1: the X-ray has no effect.
@@ -82,8 +84,8 @@ class Asia(CausalEnv):
     - Observationally P(dysp = 1 | bronc = 0, xray = 1) = 0.41737243 against 0.10072282 for
       xray = 0: the X-ray is a strong non-causal predictor. Logistic regression on
       observational data gives it a logit weight of about 1.4 (tests check > 0.9).
-    Every number above is exact (`true_effect` and `oracle` enumerate the discrete model;
-    none is a Monte-Carlo estimate).
+    Every number above is exact (the ground truth enumerates the discrete model; none is a
+    Monte-Carlo estimate), and the tests check them against pgmpy's exact inference.
 
     ## Domains
     Two clinics (the base SCM is the published network, their average smoker share):
@@ -104,8 +106,6 @@ class Asia(CausalEnv):
       strikes independently with probability p in {0.3, 0.6}:
       P(bronc | smoke) = 1 - (1 - P_0(bronc | smoke)) (1 - p).
 
-    The exact oracle beats the null predictor by more than 0.1 nats on every test set.
-
     ## Version History
     - v0: initial version.
     """
@@ -115,14 +115,14 @@ class Asia(CausalEnv):
 
     def build_scm(self) -> SCM:
         return SCM([
-            Variable("asia", _cpt([P_ASIA]), role="other", description="visited Asia (1 = yes)"),
+            Variable("asia", _cpt([P_ASIA]), description="visited Asia (1 = yes)"),
             Variable("tub", _cpt(P_TUB, ("asia",)), hidden=True, description="tuberculosis (1 = yes)"),
             Variable("smoke", _cpt([P_SMOKE]), hidden=True, description="smoker (1 = yes)"),
             Variable("lung", _cpt(P_LUNG, ("smoke",)), hidden=True, description="lung cancer (1 = yes)"),
-            Variable("bronc", _cpt(P_BRONC, ("smoke",)), role="causal", description="bronchitis (1 = yes)"),
+            Variable("bronc", _cpt(P_BRONC, ("smoke",)), description="bronchitis (1 = yes)"),
             Variable("either", _cpt(P_EITHER, ("lung", "tub")), hidden=True,
                      description="tuberculosis or lung cancer (1 = yes)"),
-            Variable("xray", _xray(P_XRAY), role="spurious", description="abnormal chest X-ray (1 = yes)"),
+            Variable("xray", _xray(P_XRAY), description="abnormal chest X-ray (1 = yes)"),
             Variable("dysp", _cpt(P_DYSP, ("bronc", "either")), role="target", description="dyspnoea (1 = yes)"),
         ], name=self.id)
 

@@ -13,7 +13,8 @@ from causalbench.envs.ice_cream import A, P_SALE, IceCreamShorts
 
 EMBED_DIM = 64
 EMBED_WIDTH = 32            # units of the first tanh layer
-EMBED_SEED = 0              # the embedding's weights come from rng(EMBED_SEED, "IceCreamHD-v0", "embedding")
+EMBED_SEED = 0              # the embedding's weights come from rng(EMBED_SEED, EMBEDDING_STREAM, "embedding")
+EMBEDDING_STREAM = "IceCreamHD-v0"   # every version keeps v0's embedding
 # Standardisation of the latents (columns of `variables`) before embedding: their training-mixture
 # mean and sd (temperature ~ N(+-0.5, 1) over the two climates has variance 1.25).
 LATENT_MEAN = (0.0, P_SALE)
@@ -25,14 +26,14 @@ class IceCreamHD(IceCreamShorts):
 
     ## Description
     Only the observation changes: the SCM, roles, training domains, shifts,
-    decision task and every ground-truth number are those of `IceCreamShorts-v0`.
+    decision task and every ground-truth number are those of `IceCreamShorts-v1`.
     A method no longer sees (ice_cream, sale_day) as two columns; it sees 64
     features x00..x63, each a nonlinear mixture of both. Roles, the `intervened`
     mask and `Dataset.variables` still refer to the two latent variables, and the
     scorer measures reliance by permuting a *latent* variable and re-rendering,
     so "does the model lean on ice cream?" keeps its meaning when ice cream is
     not a column. A linear model on the features is as confused as one on the
-    latents; decoding the latents and applying the causal oracle is optimal.
+    latents; decoding the latents and applying the training Bayes predictor is optimal in distribution.
 
     ## Observation
     With z = (V - mean) / sd the standardised latents (training-mixture moments:
@@ -44,41 +45,44 @@ class IceCreamHD(IceCreamShorts):
     and noise-free; float64.
 
     ## Variables
-    Latent (as in `IceCreamShorts-v0`): `temperature` T (hidden), `ice_cream` I = 2 T + N(0, 1),
+    Latent (as in `IceCreamShorts-v1`): `temperature` T (hidden), `ice_cream` I = 2 T + N(0, 1),
     `sale_day` W ~ Bernoulli(2/7), `shorts` S = 1.5 T + 2 W + N(0, 1) (target).
     Observed: x00..x63 = render(ice_cream, sale_day).
 
-    ## Roles
-    Of the latent variables: target shorts; causal sale_day; spurious ice_cream.
+    ## Roles (computed from the graph)
+    Of the latent variables: target shorts; causal sale_day; proxy ice_cream.
 
     ## Known answers
-    Those of `IceCreamShorts-v0`: the oracle E[S | do(W = w)] = 2 w, true effects and decision
-    values are computed on the latent variables by the base class. A predictor that decodes
-    the latents and applies the oracle scores exactly as the oracle (tested).
+    Those of `IceCreamShorts-v1`: the causal reference E[S | do(W = w)] = 2 w, the Bayes
+    predictors, true effects and decision values are computed on the latent variables. A
+    predictor that decodes the latents and applies a reference scores exactly as that
+    reference (tested).
 
     ## Domains
-    As in `IceCreamShorts-v0`: `cool` (T ~ N(-0.5, 1)) and `warm` (T ~ N(+0.5, 1)).
+    As in `IceCreamShorts-v1`: `cool` (T ~ N(-0.5, 1)) and `warm` (T ~ N(+0.5, 1)).
 
     ## Shifts
-    As in `IceCreamShorts-v0`: `kiosk_closed@s` (spurious_break), `kiosk_reversed@s`
+    As in `IceCreamShorts-v1`: `kiosk_closed@s` (spurious_break), `kiosk_reversed@s`
     (spurious_reversal), `heatwave@s` (confounder), `sale_days@p` (causal_covariate). Latents
     leave the training range under `heatwave@2`, where a readout of saturating features
     extrapolates badly (a linear model on x00..x63 is far worse than a constant there).
 
     ## Decision task (gymnasium)
-    As in `IceCreamShorts-v0`: do(ice_cream = a); for scoring, the action-set inputs are rendered too.
+    As in `IceCreamShorts-v1`: do(sale_day = w) seeing the (rendered) day; for scoring, the
+    action-set inputs are rendered too.
 
     ## Version History
-    - v0: initial version.
+    - v0: initial version (IceCreamShorts-v0's ice-cream decision).
+    - v1: the decision of IceCreamShorts-v1 (run a sale); the same embedding.
     """
 
-    id = "IceCreamHD-v0"
+    id = "IceCreamHD-v1"
     summary = "IceCreamShorts rendered into a 64-dim nonlinear observation: roles live in latent space."
 
     @cached_property
     def embedding(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(W1, b1, W2, b2, Q) of the fixed observation map."""
-        gen = rng(EMBED_SEED, self.id, "embedding")
+        gen = rng(EMBED_SEED, EMBEDDING_STREAM, "embedding")
         k, inner = len(self.variables), EMBED_DIM - len(self.variables)
         W1 = gen.normal(0.0, 1.5 / math.sqrt(k), size=(k, EMBED_WIDTH))
         b1 = gen.normal(0.0, 0.5, size=EMBED_WIDTH)

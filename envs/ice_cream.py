@@ -12,7 +12,8 @@ from causalbench.scm import SCM, Bernoulli, Linear, Normal, Soft, Variable
 # Structural coefficients (see the class docstring): I = A*T + e_I, S = B*T + C*W + e_S.
 A, B, C = 2.0, 1.5, 2.0
 P_SALE = 2 / 7
-PROMOTION_COST = 0.2
+PROMOTION_COST = 0.2   # v0: cost per unit of pushed ice cream
+SALE_COST = 1.0        # v1: what a sale costs (it adds C = 2 to shorts sales)
 
 
 class IceCreamShorts(CausalEnv):
@@ -31,12 +32,13 @@ class IceCreamShorts(CausalEnv):
     - `sale_day` W ~ Bernoulli(2/7): the shop runs a sale
     - `shorts` S = 1.5 T + 2 W + N(0, 1) (target)
 
-    ## Roles
-    target: shorts; causal: sale_day; spurious: ice_cream (a confounded sibling).
+    ## Roles (computed from the graph)
+    target: shorts; causal: sale_day; proxy: ice_cream (a confounded sibling).
 
     ## Known answers
     With T ~ N(0, 1): OLS of S on I has slope a b / (a^2 + 1) = 0.6; E[S | do(I = x)]
-    does not depend on x; the causal oracle predicts E[S | do(W = w)] = 2 w.
+    does not depend on x; the causal reference E[S | do(I = i, W = w)] = 2 w (the training
+    climates average T to 0). The training Bayes predictor E[S | I, W] uses ice cream.
 
     ## Domains
     Two climates: `cool` (T ~ N(-0.5, 1)) and `warm` (T ~ N(+0.5, 1)).
@@ -51,25 +53,31 @@ class IceCreamShorts(CausalEnv):
     - `sale_days@p` (causal_covariate): W ~ Bernoulli(p), p in {0.6, 0.9}.
 
     ## Decision task (gymnasium)
-    The retailer also runs the kiosk and may set ice-cream sales by discounting,
-    do(I = a) with a in {-2, -1, 0, 1, 2, 3}, before seeing the day's weather;
-    reward = S - 0.2 a. Pushing ice cream never helps, so the optimal action is
-    the lowest; a model that believes ice cream sells shorts pushes it.
-    Observation: sale_day. The temperature is never observed.
+    v1: the shop decides whether to run a sale, do(W = w), w in {0, 1}, after seeing
+    the kiosk's ice-cream sales; reward = S - 1 w. A sale adds 2 to shorts sales on any
+    day, so running it is always optimal; a model that has not learnt the sale's effect
+    (a constant predictor) never runs it (normalised regret 2: worse than random).
+    Observation: ice_cream. The temperature is never observed.
+    v0 (deprecated): the retailer set ice-cream sales, do(I = a), a in {-2, ..., 3},
+    reward = S - 0.2 a. Ice cream has no effect, so the cheapest action is optimal, and a
+    constant predictor, which knows nothing, is optimal too: the task cannot tell a
+    causal model from an ignorant one.
 
     ## Version History
     - v0: initial version.
+    - v1: the decision task is the sale (v0's ice-cream decision could not separate a causal
+      model from a constant one). Same SCM, domains and shifts.
     """
 
-    id = "IceCreamShorts-v0"
-    summary = "Hidden temperature drives ice-cream and shorts sales; ice cream is the spurious feature."
-    action = "ice_cream"
+    id = "IceCreamShorts-v1"
+    summary = "Hidden temperature drives ice-cream and shorts sales; ice cream is a confounded proxy."
+    action = "sale_day"
 
     def build_scm(self) -> SCM:
         return SCM([
             Variable("temperature", Normal(0.0, 1.0), hidden=True, description="daily temperature (standardised)"),
-            Variable("ice_cream", Linear({"temperature": A}), role="spurious", description="ice-cream sales"),
-            Variable("sale_day", Bernoulli(P_SALE), role="causal", description="the shop runs a sale"),
+            Variable("ice_cream", Linear({"temperature": A}), description="ice-cream sales"),
+            Variable("sale_day", Bernoulli(P_SALE), description="the shop runs a sale"),
             Variable("shorts", Linear({"temperature": B, "sale_day": C}), role="target", description="shorts sales"),
         ], name=self.id)
 
@@ -88,6 +96,24 @@ class IceCreamShorts(CausalEnv):
             Shift("sale_days", "causal_covariate", (0.6, 0.9),
                   lambda p: {"sale_day": Bernoulli(p)}, "more sale days"),
         ]
+
+    @property
+    def action_values(self) -> tuple[float, ...]:
+        return (0.0, 1.0)
+
+    def utility(self, y: np.ndarray, action: np.ndarray) -> np.ndarray:
+        return np.asarray(y, dtype=float) - SALE_COST * np.asarray(action, dtype=float)
+
+
+class IceCreamShortsV0(IceCreamShorts):
+    """IceCreamShorts-v0 (superseded): the ice-cream decision, which a constant predictor solves.
+
+    Everything as in `IceCreamShorts` (see its docstring, "Decision task") except the decision:
+    do(ice_cream = a), a in {-2, -1, 0, 1, 2, 3}, reward = S - 0.2 a.
+    """
+
+    id = "IceCreamShorts-v0"
+    action = "ice_cream"
 
     @property
     def action_values(self) -> tuple[float, ...]:

@@ -52,9 +52,9 @@ class IRMLinear(CausalEnv):
 
     def build_scm(self) -> SCM:
         return SCM([
-            Variable("x1", Normal(0.0, 1.0), role="causal", description="cause of y"),
+            Variable("x1", Normal(0.0, 1.0), description="cause of y"),
             Variable("y", Linear({"x1": 1.0}, std=1.0), role="target"),
-            Variable("x2", Linear({"y": 1.0}, std=1.0), role="spurious", description="noisy effect of y"),
+            Variable("x2", Linear({"y": 1.0}, std=1.0), description="noisy effect of y"),
         ], name=self.id)
 
     def build_domains(self) -> Sequence[Domain]:

@@ -1,46 +1,39 @@
-"""RandomSCM: seeded random nonlinear SCMs with hidden confounders, a family for scaling studies."""
+"""RandomSCM: seeded random nonlinear SCMs with binary hidden confounders, a family for scaling studies."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Mapping, Sequence
 
-import networkx as nx
 import numpy as np
 
 from causalbench.env.base import CausalEnv, Domain, Shift
 from causalbench.errors import SCMError
-from causalbench.scm import MLP, SCM, Additive, Linear, Mechanism, Normal, Soft, Variable, exact, rng
+from causalbench.scm import MLP, SCM, Additive, Bernoulli, Linear, Mechanism, Normal, Soft, Variable, rng
 from causalbench.scm.mechanisms import Scratch
+
+from .random_scm_truth import RandomSCMTruth
 
 NONLINEARITIES = ("linear", "tanh", "mlp")
 TARGET = "y"
 WEIGHT_RANGE = (0.5, 1.5)   # |raw edge weight| before scaling; signs are random
 NOISE_SD = 0.5              # own noise of every non-root variable; its signal is scaled to sd ~1
 CONFOUNDING = 0.5           # share of signal variance from hidden parents, for nodes with both kinds of parent
+TARGET_SHARE = 0.5          # share of a child of y's signal variance that comes from y (when it has other parents)
 TANH_GAIN = 1.5             # sd of the pre-activation of "tanh" mechanisms (so they bend)
 MLP_UNITS = 8               # hidden units of an "mlp" mechanism (the target: half causal, half confounding)
 MLP_GAIN = 1.5
-# Training domains: every hidden confounder ~ N(mean, sd).
-DOMAINS = (("calm", -0.5, 0.5), ("turbulent", 0.5, 1.5))
+MAX_HIDDEN = 12             # exact inference enumerates the 2^n_hidden hidden configurations
+P_HIDDEN = 0.4              # P(h = 1) of every hidden confounder in the base SCM
+DOMAINS = (("calm", 0.2), ("turbulent", 0.6))   # training domains: every hidden confounder ~ Bernoulli(p)
 PILOT_UNITS = 4096          # fixed-seed units used to scale mechanisms at construction
-QUAD_STEP, QUAD_RANGE = 0.01, 12.0   # trapezoid rule for E[tanh(m + s Z)] (error < 1e-13)
 
 
 def _sig6(x: float) -> float:
     """Round a pilot-derived constant to 6 significant digits, so parameters agree across machines."""
     return float(f"{float(x):.6g}")
-
-
-def gauss_tanh_mean(m: np.ndarray | float, s: float) -> np.ndarray:
-    """E[tanh(m + s Z)], Z ~ N(0, 1), by the trapezoid rule (exponentially accurate for this analytic integrand)."""
-    h = min(QUAD_STEP, 0.05 / s) if s > 0 else QUAD_STEP
-    z = np.arange(-QUAD_RANGE, QUAD_RANGE + h / 2, h)
-    w = np.exp(-0.5 * z * z) * (h / math.sqrt(2 * math.pi))
-    m = np.asarray(m, dtype=float)
-    return np.tanh(m[..., None] + s * z) @ w
 
 
 @dataclass(frozen=True)
@@ -92,94 +85,82 @@ def random_layout(n_nodes: int, n_hidden: int, density: float, graph_seed: int) 
                   {v: tuple(sorted(ps, key=rank.__getitem__)) for v, ps in parents.items()})
 
 
-def derive_roles(graph: nx.DiGraph, hidden: set[str], target: str) -> dict[str, str]:
-    """causal = observed ancestors of the target through observed paths; spurious = observed nodes
-    reachable from the target or from its hidden parents without passing a causal node (exactly the
-    non-causes d-connected to the target given the causal set, when hidden nodes are roots that never
-    hit a cause); other = the rest."""
-    observed = [v for v in graph if v not in hidden]
-    causal = nx.ancestors(graph.subgraph(observed), target)
-    rest = graph.subgraph([v for v in graph if v not in causal])
-    sources = [target] + [h for h in graph.predecessors(target) if h in hidden]
-    linked = set().union(*(nx.descendants(rest, s) for s in sources))
-    return {v: "target" if v == target else "causal" if v in causal else "spurious" if v in linked else "other"
-            for v in observed}
-
-
 class RandomSCM(CausalEnv):
-    """A seeded random DAG of nonlinear mechanisms with hidden confounders; roles follow from the graph.
+    """A seeded random DAG of nonlinear mechanisms with binary hidden confounders; exact ground truth.
 
     ## Description
-    A generator family for scaling studies (more variables, more confounders,
-    denser graphs, stronger nonlinearity). Options (all keyword, recorded in every
-    dataset spec; the SCM is a pure function of them):
-    `n_nodes` = 8 observed non-target variables (>= 2), `n_hidden` = 2 hidden
-    confounders (>= 1), `density` = 0.3 edge probability, `nonlinearity` in
+    A generator family for scaling studies (more variables, more confounders, denser
+    graphs, stronger nonlinearity), built so that every reference stays exact.
+    Options (all keyword, recorded in every dataset spec; the SCM is a pure function
+    of them): `n_nodes` = 8 observed non-target variables (>= 2), `n_hidden` = 2 hidden
+    confounders (1 to 12), `density` = 0.3 edge probability, `nonlinearity` in
     {"linear", "tanh", "mlp"} = "tanh", `graph_seed` = 0. The graph depends only on
-    (n_nodes, n_hidden, density, graph_seed), so the three nonlinearities of one
-    seed share a graph. Half the observed nodes (rounded up) sit upstream of the
-    target `y` and all become its causes; the rest sit downstream. Hidden roots hit
-    only `y` and downstream nodes, so the downstream nodes they share with `y` are
-    confounded siblings, and children of `y` are anti-causal: both look predictive.
+    (n_nodes, n_hidden, density, graph_seed), so the three nonlinearities of one seed
+    share a graph. Half the observed nodes (rounded up) sit upstream of the target `y`
+    and all become its causes; the rest sit downstream. Hidden roots hit only `y` and
+    downstream nodes, so downstream nodes they share with `y` are confounded proxies,
+    and children of `y` are anti-causal: both look predictive.
 
     ## Variables
-    - `h0`, `h1`, ... hidden confounders, N(0, 1) in the base SCM.
+    - `h0`, `h1`, ... hidden binary confounders, Bernoulli(0.4) in the base SCM.
     - `x0`, `x1`, ... observed (names shuffled: the index says nothing about the role).
       Roots are N(0, 1); every other node is signal + N(0, 0.5^2), the signal scaled on a
-      fixed-seed pilot to mean ~0, sd ~1 (about half of its variance from hidden parents when
-      it has both kinds). "linear": a weighted sum; "tanh": 1.5-gain tanh of a weighted sum;
-      "mlp": `MLP.random` with 8 units. Weights have random signs and |w| in [0.5, 1.5].
-    - `y` (target, real): "linear" as above; otherwise an MLP that is *additive* in a causal
-      part and a confounding part, y = f(causal parents) + g(hidden parents) + N(0, 0.5^2),
-      each part tanh units ("tanh": one unit each; "mlp": four each).
+      fixed-seed pilot to mean ~0, sd ~1 (about half of its variance from hidden parents
+      when it has both kinds). "linear": a weighted sum; "tanh": a 1.5-gain tanh of a
+      weighted sum; "mlp": an 8-unit random MLP. Weights have random signs, |w| in [0.5, 1.5].
+      A child of `y` takes `y` through a linear skip term (half its signal variance, when
+      it has other parents) beside its nonlinear term in its other parents.
+    - `y` (target, real): f(causal parents) + g(hidden parents) + N(0, 0.5^2), f and g
+      tanh units ("tanh": one unit each; "mlp": four each), "linear": weighted sums.
 
     ## Roles
-    Derived from the graph (`derive_roles`): causal = observed ancestors of `y` (all upstream
-    nodes); spurious = nodes reachable from `y` or its hidden parents without passing a cause
-    (descendants of `y`, confounded siblings and their descendants); other = the rest
-    (e.g. downstream nodes driven only by causes). There is always >= 1 of each of causal
-    and spurious (forced edges, see `random_layout`).
+    Computed from the graph: causal = observed ancestors of `y` (all upstream nodes);
+    anti-causal = descendants of `y`; proxy = other nodes d-connected to `y` given the
+    causes (downstream nodes sharing a hidden parent with `y`); other = the rest.
 
-    ## Known answers
-    No hidden node is an ancestor of a cause, so the causes have no back-door path to `y`
-    and the oracle is E[y | C = c] = E[y | do(C = c)]. "linear": computed exactly by the base
-    class. Otherwise exact in closed form: f(c) + the mean over domains of E[g(H)], where each
-    g unit's pre-activation is Gaussian and E[tanh(m + s Z)] is integrated by the trapezoid
-    rule (error < 1e-13). `true_effect`: exact for "linear"; for "tanh"/"mlp" it returns None
-    and the scorer uses paired Monte-Carlo estimates (their standard errors are recorded).
+    ## Known answers (exact; `RandomSCMTruth`)
+    The hidden confounders are discrete and `y` enters its children linearly, so given
+    the observed variables and a hidden configuration c, y is Gaussian: its prior
+    N(f(causes) + g(c), 0.5^2) times the Gaussian likelihoods of its children. Hence the
+    Bayes predictor of every test distribution is exact: a posterior-weighted sum over
+    the 2^n_hidden configurations (and the training domains) of Gaussian posterior means.
+    The causal reference E[y | do(X = x)] = f(causes) + E_train[g(h)] is exact (a sum over
+    configurations). E[y | do(x_j = a)] for a cause needs the law of the other causes
+    under do: the scorer estimates it on paired units and records its standard error.
+    The training mean and sd of y are estimated on a 200,000-unit pilot.
 
     ## Domains
-    Soft interventions on every hidden confounder: `calm` N(-0.5, 0.5^2), `turbulent` N(0.5, 1.5^2).
-    The confounding is stronger in `turbulent`, so the spurious correlations differ by domain.
+    `calm` (every hidden confounder ~ Bernoulli(0.2)) and `turbulent` (Bernoulli(0.6)).
 
     ## Shifts
     Link edges are the edges from `y` or from a hidden parent of `y` into an observed node:
     they carry every spurious association.
-    - `confounder_shift@s` (confounder): every hidden confounder ~ N(s, 1), s in {1, 2}.
+    - `confounder_shift@p` (confounder): every hidden confounder ~ Bernoulli(p), p in {0.8, 0.95}.
     - `spurious_break@s` (spurious_break): link inputs enter their child's mechanism scaled
       by 1 - s, s in {0.5, 1} (at 1 the spurious features carry nothing beyond the causes).
     - `spurious_reversal@c` (spurious_reversal): link inputs enter scaled by -c, c in {0.5, 1}.
     - `causal_shift@s` (causal_covariate): root causes ~ N(s, 1), s in {1, 2}.
-    No shift touches y's mechanism, and only `causal_shift` moves the causes' law: on every test set
-    the oracle's risk is E Var(y | C) plus a bias it shares with the null predictor (the confounder
-    shift's), so the oracle beats the null predictor whenever the causes matter (tested: gap > 0.1).
 
     ## Version History
-    - v0: initial version.
+    - v0: continuous N(0, 1) hidden confounders (no exact Bayes predictor; retired).
+    - v1: binary hidden confounders and children linear in `y`, so every reference is exact.
     """
 
-    id = "RandomSCM-v0"
-    summary = "A random nonlinear SCM family with hidden confounders, for scaling studies."
+    id = "RandomSCM-v1"
+    summary = "A random nonlinear SCM family with hidden confounders and exact ground truth, for scaling studies."
+    Truth = RandomSCMTruth
 
     def __init__(self, n_nodes: int = 8, n_hidden: int = 2, density: float = 0.3, nonlinearity: str = "tanh",
                  graph_seed: int = 0) -> None:
-        def integer(name: str, value: Any, low: int) -> int:
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-                raise SCMError(f"{self.id}: {name} must be an integer >= {low}, got {value!r}")
+        def integer(name: str, value: Any, low: int, high: int | None = None) -> int:
+            bad = isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low
+            if bad or (high is not None and value > high):
+                bound = f"between {low} and {high}" if high is not None else f">= {low}"
+                raise SCMError(f"{self.id}: {name} must be an integer {bound}, got {value!r}")
             return int(value)
 
-        n_nodes, n_hidden, graph_seed = integer("n_nodes", n_nodes, 2), integer("n_hidden", n_hidden, 1), \
-            integer("graph_seed", graph_seed, 0)
+        n_nodes, n_hidden = integer("n_nodes", n_nodes, 2), integer("n_hidden", n_hidden, 1, MAX_HIDDEN)
+        graph_seed = integer("graph_seed", graph_seed, 0)
         if isinstance(density, bool) or not isinstance(density, (int, float)) or not 0.0 <= density <= 1.0:
             raise SCMError(f"{self.id}: density must be a number in [0, 1], got {density!r}")
         if nonlinearity not in NONLINEARITIES:
@@ -187,51 +168,45 @@ class RandomSCM(CausalEnv):
         super().__init__(n_nodes=n_nodes, n_hidden=n_hidden, density=float(density), nonlinearity=nonlinearity,
                          graph_seed=graph_seed)
 
-    # ---------------------------------------------------------- the model
-
     @cached_property
     def layout(self) -> Layout:
         o = self.options
         return random_layout(o["n_nodes"], o["n_hidden"], o["density"], o["graph_seed"])
 
     def build_scm(self) -> SCM:
-        lay, kind = self.layout, self.options["nonlinearity"]
-        graph = nx.DiGraph([(p, v) for v, ps in lay.parents.items() for p in ps])
-        graph.add_nodes_from(lay.parents)
+        lay, kind, seed = self.layout, self.options["nonlinearity"], self.options["graph_seed"]
         hidden = set(lay.hidden)
-        roles = derive_roles(graph, hidden, TARGET)
         n, half = PILOT_UNITS, PILOT_UNITS // 2
         pilot: dict[str, np.ndarray] = {}
         mechs: dict[str, Mechanism] = {}
         for v in lay.hidden + lay.upstream + (TARGET,) + lay.downstream:
-            noise = rng(self.options["graph_seed"], self.id, "pilot", v).standard_normal(n)
             ps = lay.parents[v]
             if v in hidden:
-                (_, m0, s0), (_, m1, s1) = DOMAINS
-                pilot[v] = np.concatenate([m0 + s0 * noise[:half], m1 + s1 * noise[half:]])
-                mechs[v] = Normal(0.0, 1.0)
+                u = rng(seed, self.id, "pilot", v).random(n)
+                (_, p0), (_, p1) = DOMAINS
+                pilot[v] = np.concatenate([u[:half] < p0, u[half:] < p1]).astype(float)
+                mechs[v] = Bernoulli(P_HIDDEN)
                 continue
-            gen = rng(self.options["graph_seed"], self.id, "weights", kind, v)
-            obs, hid = [p for p in ps if p not in hidden], [p for p in ps if p in hidden]
+            noise = rng(seed, self.id, "pilot", v).standard_normal(n)
+            gen = rng(seed, self.id, "weights", kind, v)
+            obs = [p for p in ps if p not in hidden and p != TARGET]
+            hid = [p for p in ps if p in hidden]
             if not ps:
                 mechs[v] = Normal(0.0, 1.0)
-            elif v == TARGET and kind != "linear":
-                mechs[v] = _separable_target(obs, hid, pilot, gen, kind)
+            elif v == TARGET:
+                mechs[v] = (_separable_target(obs, hid, pilot, gen, kind) if kind != "linear"
+                            else _mechanism(obs, hid, pilot, gen, kind))
+            elif TARGET in ps:
+                mechs[v] = _child_of_target(obs, hid, pilot, gen, kind)
             else:
                 mechs[v] = _mechanism(obs, hid, pilot, gen, kind)
             out = noise.copy()
             mechs[v].apply(out, pilot, Scratch(n))
             pilot[v] = out
-        describe = {"causal": "a cause of y", "spurious": "associated with y, not a cause", "other": "unrelated to y"}
-        variables = [Variable(h, mechs[h], hidden=True, description="hidden confounder") for h in lay.hidden]
-        variables += [Variable(x, mechs[x], role=roles[x], description=describe[roles[x]])
-                      for x in sorted(lay.upstream + lay.downstream)]
+        variables = [Variable(h, mechs[h], hidden=True, description="hidden binary confounder") for h in lay.hidden]
+        variables += [Variable(x, mechs[x]) for x in sorted(lay.upstream + lay.downstream)]
         variables.append(Variable(TARGET, mechs[TARGET], role="target", description="target"))
-        scm = SCM(variables, name=self.id)
-        causal = [v for v, r in roles.items() if r == "causal"]
-        if not exact.backdoor_free(scm, causal, TARGET):  # pragma: no cover - guaranteed by random_layout
-            raise SCMError(f"{self.id}: generated graph confounds the causes with the target")
-        return scm
+        return SCM(variables, name=self.id)
 
     @cached_property
     def link_edges(self) -> dict[str, tuple[str, ...]]:
@@ -245,14 +220,14 @@ class RandomSCM(CausalEnv):
         return out
 
     def build_domains(self) -> Sequence[Domain]:
-        return [Domain(name, {h: Soft(mean=m, std=s) for h in self.layout.hidden},
-                       f"hidden confounders ~ N({m:g}, {s:g}^2)") for name, m, s in DOMAINS]
+        return [Domain(name, {h: Bernoulli(p) for h in self.layout.hidden}, f"hidden confounders ~ Bernoulli({p:g})")
+                for name, p in DOMAINS]
 
     def build_shifts(self) -> Sequence[Shift]:
         roots = [v for v in self.layout.upstream if not self.scm.parents(v)]
         return [
-            Shift("confounder_shift", "confounder", (1.0, 2.0),
-                  lambda s: {h: Soft(mean=s) for h in self.layout.hidden}, "hidden confounders ~ N(s, 1)"),
+            Shift("confounder_shift", "confounder", (0.8, 0.95),
+                  lambda p: {h: Bernoulli(p) for h in self.layout.hidden}, "hidden confounders ~ Bernoulli(p)"),
             Shift("spurious_break", "spurious_break", (0.5, 1.0), lambda s: self._scale_links(1.0 - s),
                   "links from y and its confounders scaled by 1 - s"),
             Shift("spurious_reversal", "spurious_reversal", (0.5, 1.0), lambda c: self._scale_links(-c),
@@ -261,52 +236,18 @@ class RandomSCM(CausalEnv):
                   "root causes ~ N(s, 1)"),
         ]
 
-    def _scale_links(self, factor: float) -> dict[str, Soft]:
+    def _scale_links(self, factor: float) -> dict[str, Mechanism]:
         """Each link child sees factor * (link parent) in place of the link parent."""
-        out = {}
+        out: dict[str, Mechanism] = {}
         for v, links in self.link_edges.items():
             mech = self.scm.mechanism(v)
             if isinstance(mech, MLP):
                 cols = np.array([factor if p in links else 1.0 for p in mech.inputs])
-                out[v] = Soft(W1=mech.W1 * cols)
+                lin = tuple((p, c * factor if p in links else c) for p, c in mech.linear)
+                out[v] = replace(mech, W1=mech.W1 * cols, linear=lin)
             else:
-                out[v] = Soft(weights={p: w * factor if p in links else w for p, w in mech.weights.items()})
+                out[v] = replace(mech, weights={p: w * factor if p in links else w for p, w in mech.weights.items()})
         return out
-
-    # ---------------------------------------------------------- ground truth
-
-    def oracle(self, V: np.ndarray) -> np.ndarray:
-        """E[y | causes = c]: the base class's exact form ("linear"), else f(c) + E[g(H)] (see docstring)."""
-        if self.options["nonlinearity"] == "linear":
-            return super().oracle(V)
-        V = np.asarray(V, dtype=float)
-        cols, W, b, w2, const = self._causal_part
-        return np.tanh(V[:, cols] @ W.T + b) @ w2 + const
-
-    @cached_property
-    def _causal_part(self) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray, float]:
-        """(columns of the causal parents in `variables`, their units' W1, b1, w2, constant) of the target."""
-        mech = self.scm.mechanism(self.target)
-        assert isinstance(mech, MLP)
-        hid = np.array([self.scm[p].hidden for p in mech.inputs])
-        hid_units = np.any(mech.W1[:, hid] != 0, axis=1)
-        if np.any(mech.W1[np.ix_(hid_units, ~hid)] != 0):  # pragma: no cover - guaranteed by construction
-            raise SCMError(f"{self.id}: the target is not additive in its causes and confounders")
-        hid_names = [p for p, h in zip(mech.inputs, hid) if h]
-        confounding = []
-        for scm in self.domain_scms:
-            laws = [scm.mechanism(h) for h in hid_names]
-            mean = np.array([law.mean for law in laws])  # type: ignore[attr-defined]
-            sd = np.array([law.std for law in laws])  # type: ignore[attr-defined]
-            total = 0.0
-            for u in np.flatnonzero(hid_units):
-                a = mech.W1[u, hid]
-                total += mech.w2[u] * float(gauss_tanh_mean(mech.b1[u] + a @ mean, float(np.sqrt(a**2 @ sd**2))))
-            confounding.append(total)
-        cols = [self.variables.index(p) for p, h in zip(mech.inputs, hid) if not h]
-        obs_units = ~hid_units
-        return (cols, mech.W1[np.ix_(obs_units, ~hid)], mech.b1[obs_units], mech.w2[obs_units],
-                float(mech.b2 + np.mean(confounding)))
 
 
 # ---------------------------------------------------------------- mechanism builders
@@ -370,3 +311,27 @@ def _separable_target(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str
     (Wo, bo, vo, mo), (Wh, bh, vh, mh) = blocks
     W1 = np.block([[Wo, np.zeros((len(Wo), len(hid)))], [np.zeros((len(Wh), len(obs))), Wh]])
     return MLP((*obs, *hid), W1, np.concatenate([bo, bh]), np.concatenate([vo, vh]), -_sig6(mo + mh), NOISE_SD)
+
+
+def _child_of_target(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str, np.ndarray],
+                     gen: np.random.Generator, kind: str) -> Mechanism:
+    """A child of y: y enters through a linear (skip) term, its other parents as `_mechanism` builds them,
+    so that given the hidden configuration the child is linear-Gaussian in y (exact inference)."""
+    sign = float(gen.choice([-1.0, 1.0]))
+    others = (*obs, *hid)
+    share = TARGET_SHARE if others else 1.0
+    a = _sig6(sign * math.sqrt(share) / pilot[TARGET].std())
+    if not others:
+        return Linear({TARGET: a}, intercept=-_sig6(a * pilot[TARGET].mean()), std=NOISE_SD)
+    rest = _mechanism(obs, hid, pilot, gen, kind)
+    k = _sig6(math.sqrt(1.0 - share))
+    offset = -_sig6(a * pilot[TARGET].mean())
+    if isinstance(rest, Linear):
+        return Linear({**{p: w * k for p, w in rest.weights.items()}, TARGET: a},
+                      intercept=_sig6(rest.intercept * k + offset), std=NOISE_SD)
+    if isinstance(rest, Additive):   # one tanh unit as an MLP, so y can join through the skip term
+        names = tuple(rest.weights)
+        return MLP(names, np.array([[rest.weights[p] for p in names]]), np.array([rest.intercept]),
+                   np.array([rest.scale * k]), _sig6(rest.offset * k + offset), NOISE_SD, {TARGET: a})
+    assert isinstance(rest, MLP)
+    return MLP(rest.inputs, rest.W1, rest.b1, rest.w2 * k, _sig6(rest.b2 * k + offset), NOISE_SD, {TARGET: a})

@@ -65,9 +65,9 @@ class TreatmentRecovery(CausalEnv):
     def build_scm(self) -> SCM:
         return SCM([
             Variable("severity", Bernoulli(0.5), hidden=True, description="disease severity"),
-            Variable("old", Bernoulli(0.4), role="causal", description="patient over 65"),
-            Variable("symptoms", _symptoms(0.8, 0.2), role="spurious", description="visible symptoms"),
-            Variable("treated", Logistic({"severity": 3.0}, intercept=-1.5), role="action", description="treated"),
+            Variable("old", Bernoulli(0.4), description="patient over 65"),
+            Variable("symptoms", _symptoms(0.8, 0.2), description="visible symptoms"),
+            Variable("treated", Logistic({"severity": 3.0}, intercept=-1.5), description="treated"),
             Variable("recovered", Logistic({"treated": 1.0, "severity": -3.0, "old": -0.8}, intercept=1.5),
                      role="target", description="recovered"),
         ], name=self.id)

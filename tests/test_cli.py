@@ -16,7 +16,7 @@ def test_list_shows_every_env(capsys) -> None:
 
 
 def test_describe_explains_the_env(capsys) -> None:
-    assert main(["describe", "IceCreamShorts-v0"]) == 0
+    assert main(["describe", "IceCreamShorts-v1"]) == 0
     out = capsys.readouterr().out
     for needle in ("temperature", "spurious", "heatwave", "E[shorts | do(X = a)]", "[temperature] -> ice_cream"):
         assert needle in out
@@ -24,7 +24,7 @@ def test_describe_explains_the_env(capsys) -> None:
 
 def test_generate_parquet(tmp_path, capsys) -> None:
     path = tmp_path / "x.parquet"
-    assert main(["generate", "IceCreamShorts-v0", "--kind", "interventional", "--n", "1e4", "--seed", "0",
+    assert main(["generate", "IceCreamShorts-v1", "--kind", "interventional", "--n", "1e4", "--seed", "0",
                  "--out", str(path)]) == 0
     frame = pd.read_parquet(path)
     assert len(frame) == 10_000 and "intervened_ice_cream" in frame
@@ -37,8 +37,8 @@ def test_generate_test_sets(tmp_path) -> None:
 
 @pytest.mark.parametrize("argv, match", [
     (["describe", "Nope-v0"], "unknown environment 'Nope-v0'"),
-    (["generate", "IceCreamShorts-v0", "--kind", "bogus", "--out", "x.csv"], "unknown dataset kind"),
-    (["generate", "IceCreamShorts-v0", "--out", "x.xlsx"], "unknown output format"),
+    (["generate", "IceCreamShorts-v1", "--kind", "bogus", "--out", "x.csv"], "unknown dataset kind"),
+    (["generate", "IceCreamShorts-v1", "--out", "x.xlsx"], "unknown output format"),
 ])
 def test_errors_are_one_line(argv, match, capsys) -> None:
     assert main(argv) == 2

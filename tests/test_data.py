@@ -30,20 +30,20 @@ def test_dataset_validates_on_construction(kwargs, match) -> None:
 
 
 def test_kinds_shapes_and_metadata() -> None:
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v1")
     obs = env.dataset("observational", n=1001, seed=0)
     dom = env.dataset("domains", n=1001, seed=0)
     itv = env.dataset("interventional", n=1001, seed=0)
     assert obs.X.shape == (1001, 2) and obs.domain is None and obs.intervened is None
     assert set(np.unique(dom.domain)) == {0, 1} and abs(np.sum(dom.domain == 0) - 501) <= 1
     assert itv.intervened.shape == (1001, 2) and 0.4 < itv.intervened.mean() < 0.6
-    assert obs.feature_names == ("ice_cream", "sale_day") and obs.roles == {"ice_cream": "spurious", "sale_day": "causal"}
+    assert obs.feature_names == ("ice_cream", "sale_day") and obs.roles == {"ice_cream": "proxy", "sale_day": "action"}
     with pytest.raises(ValueError):
         obs.X[0, 0] = 1.0  # read-only
 
 
 def test_interventional_rows_break_the_spurious_link() -> None:
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v1")
     d = env.dataset("interventional", n=100_000, seed=1, p=0.5)
     hit = d.intervened[:, 0]
     r_obs = np.corrcoef(d.X[~hit, 0], d.y[~hit])[0, 1]
@@ -52,14 +52,14 @@ def test_interventional_rows_break_the_spurious_link() -> None:
 
 
 def test_fraction_limits_intervened_units() -> None:
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v1")
     d = env.dataset("interventional", n=20_000, seed=1, fraction=0.1, p=1.0)
     any_hit = d.intervened.any(axis=1).mean()
     assert abs(any_hit - 0.1) < 5 * np.sqrt(0.09 / 20_000)
 
 
 def test_fingerprints_are_pure_functions_of_the_spec() -> None:
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v1")
     a, b = env.dataset("observational", 500, 3), env.dataset("observational", 500, 3)
     assert a.fingerprint == b.fingerprint and np.array_equal(a.X, b.X)
     assert env.dataset("observational", 500, 4).fingerprint != a.fingerprint
@@ -72,7 +72,7 @@ def test_fingerprints_are_pure_functions_of_the_spec() -> None:
 def test_exports_round_trip(tmp_path, suffix) -> None:
     import pandas as pd
 
-    d = cb.make("IceCreamShorts-v0").dataset("interventional", n=200, seed=0)
+    d = cb.make("IceCreamShorts-v1").dataset("interventional", n=200, seed=0)
     path = d.save(tmp_path / f"data{suffix}")
     if suffix == ".parquet":
         import pyarrow.parquet as pq
@@ -93,13 +93,13 @@ def test_exports_round_trip(tmp_path, suffix) -> None:
 
 
 def test_bad_export_format(tmp_path) -> None:
-    d = cb.make("IceCreamShorts-v0").dataset(n=10)
+    d = cb.make("IceCreamShorts-v1").dataset(n=10)
     with one_line_error("unknown output format"):
         d.save(tmp_path / "x.xlsx")
 
 
 def test_concat_and_by_domain() -> None:
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v1")
     obs, itv = env.dataset("observational", 100, 0), env.dataset("interventional", 50, 0)
     both = concat([obs, itv])
     assert both.n == 150 and both.intervened[:100].sum() == 0
@@ -117,4 +117,4 @@ def test_concat_and_by_domain() -> None:
 ])
 def test_bad_dataset_requests(kwargs, match) -> None:
     with one_line_error(match):
-        cb.make("IceCreamShorts-v0").dataset(**kwargs)
+        cb.make("IceCreamShorts-v1").dataset(**kwargs)

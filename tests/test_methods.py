@@ -27,8 +27,8 @@ def test_sklearn_adapter() -> None:
 
     register_method("test-sklearn-ols", from_sklearn(LinearRegression()), summary="test", track="observational")
     try:
-        check_method("test-sklearn-ols", "IceCreamShorts-v0")
-        env = cb.make("IceCreamShorts-v0")
+        check_method("test-sklearn-ols", "IceCreamShorts-v1")
+        env = cb.make("IceCreamShorts-v1")
         m = method_spec("test-sklearn-ols").build(make_task(env, "observational")).fit(env.dataset(n=20_000, seed=0))
         assert 0.55 < m.estimator_.coef_[0] < 0.7
     finally:
@@ -36,7 +36,7 @@ def test_sklearn_adapter() -> None:
 
 
 def test_bad_hyperparameter_and_privileges() -> None:
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v1")
     with one_line_error("no hyper-parameter"):
         method_spec("erm-linear").build(make_task(env, "observational"), bananas=3)
     with one_line_error("privileged"):
@@ -45,7 +45,7 @@ def test_bad_hyperparameter_and_privileges() -> None:
 
 
 def test_erm_linear_recovers_known_slope() -> None:
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v1")
     m = method_spec("erm-linear").build(make_task(env, "observational")).fit(env.dataset(n=200_000, seed=0))
     beta = 2 * 1.5 * 1.25 / (4 * 1.25 + 1)
     assert abs(m.weights()[0] - beta) < 0.01 and abs(m.weights()[1] - 2.0) < 0.03

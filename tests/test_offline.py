@@ -21,8 +21,9 @@ def test_logged_treatment_data_is_confounded() -> None:
     assert data["observations"].shape == (100_000, 2) and data["terminations"].all()
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_logged_real_actions_map_to_the_nearest_grid_value() -> None:
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v0")   # its action (ice cream) is real-valued
     data = logged_episodes(env, 1000, seed=0)
     grid = np.asarray(env.action_values)
     nearest = np.abs(data["logged_action_values"][:, None] - grid).argmin(axis=1)

@@ -24,7 +24,7 @@ def configure_evaluate(p: argparse.ArgumentParser) -> Callable[[argparse.Namespa
     p.add_argument("method", help="a registered method (see `causalbench list --methods`)")
     p.add_argument("--out", default=None, help="manifest path, <name>.json (the .npz goes next to it)")
     p.add_argument("--suite", type=_suite_arg, default=OFFICIAL_SUITE,
-                   help=f"suite: {', '.join(SUITES)} (default {OFFICIAL_SUITE.id}; smoke-v1 is a quick try)")
+                   help=f"suite: {', '.join(SUITES)} (default {OFFICIAL_SUITE.id}; smoke-v2 is a quick try)")
     p.add_argument("--name", default=None, help="method name on the leaderboard (default: METHOD)")
     p.add_argument("--authors", default="anonymous", help="comma-separated author names")
     p.add_argument("--paper", default=None, help="paper link (http or https)")
@@ -70,7 +70,7 @@ def configure_submit(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace
 
 
 def _describe(entry: Mapping[str, Any]) -> str:
-    ood = entry["overall"]["ood_score"]
+    err = entry["overall"]["effect_error"]
     cov = entry["coverage"]
-    mean = "n/a" if ood["mean"] is None else f"{ood['mean']:.3f} ± {ood['std'] or 0:.3f} (n={ood['n']})"
-    return f"{entry['method']} [{entry['track']}]: {cov[0]}/{cov[1]} envs, mean OOD score {mean}"
+    mean = "n/a" if err["mean"] is None else f"{err['mean']:.3f} ± {err['std'] or 0:.3f} (n={err['n']})"
+    return f"{entry['method']} [{entry['track']}]: {cov[0]}/{cov[1]} envs, mean effect error {mean}"

@@ -7,6 +7,8 @@ import argparse
 from ..env.registry import suite
 from ..experiments.config import DEFAULT_SUITE, RunConfig
 from ..experiments.results import read_records, saved_config
+from ..experiments.launchers import LAUNCHERS
+from ..experiments.sweep import default_out_dir, plan_run
 from ..experiments.sweep import run as run_sweep
 from ..reports.run import compact_table, write_report
 from .common import Handler, _csv, _seeds
@@ -23,7 +25,10 @@ def configure_run(p: argparse.ArgumentParser) -> Handler:
     p.add_argument("--out", default=None, help="output folder (default results/<timestamp>)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--resume", metavar="DIR", default=None, help="continue an interrupted run in DIR")
-    p.add_argument("--quick", action="store_true", help="tiny data and training budgets (smoke test)")
+    p.add_argument("--quick", action="store_true", help="tiny data and training budgets (smoke test, ~1 minute)")
+    p.add_argument("--backend", choices=LAUNCHERS.names(), default="joblib",
+                   help="where jobs run: joblib worker processes (default), serial, or Ray (a local instance, or "
+                        "the cluster in RAY_ADDRESS)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def run(args: argparse.Namespace) -> int:
@@ -35,9 +40,18 @@ def configure_run(p: argparse.ArgumentParser) -> Handler:
                                                ("tracks", args.track)) if v}
             given.update({k: v for k, v in (("n_train", args.n_train), ("n_test", args.n_test)) if v})
             config = RunConfig.quick(**given) if args.quick else RunConfig(**given)
-            out = args.out
-        directory = run_sweep(config, out=out, jobs=args.jobs, resume=bool(args.resume),
-                              progress=not args.no_progress)
+            out = args.out or str(default_out_dir())
+        jobs, skipped = plan_run(config)
+        methods = {j.method for j in jobs}
+        print(f"plan: {len(jobs)} jobs ({len({j.env_id for j in jobs})} envs, {len(methods)} methods and references, "
+              f"{len(config.seeds)} seeds), {len(skipped)} (env, method) pairs not applicable; writing to {out}")
+        try:
+            directory = run_sweep(config, out=out, jobs=args.jobs, resume=bool(args.resume),
+                                  progress=not args.no_progress, backend=args.backend)
+        except KeyboardInterrupt:
+            print(f"causalbench run: interrupted; finished records are kept: continue with "
+                  f"`causalbench run --resume {out}`")
+            return 130
         paths = write_report(directory)
         print(compact_table(read_records(directory)))
         print(f"\nresults: {directory / 'results.jsonl'}")

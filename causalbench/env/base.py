@@ -17,12 +17,16 @@ import numpy as np
 
 from ..data import DATASET_KINDS, Dataset, DatasetSpec
 from ..errors import DataError, SCMError
-from ..scm import SCM, Bernoulli, Categorical, Intervention, Mechanism, Normal, PerSample, Sample, exact
+from ..scm import SCM, Bernoulli, Categorical, Intervention, Mechanism, Normal, PerSample, Sample
 from ..seeding import check_n, check_seed, derive, rng
-from .ids import ENV_ID
+from .ids import ENV_ID, ID_TEST_SET, parse_test_set, test_set_name
 from .mixture import Mixture
+from .roles import CAUSAL_ROLES, SPURIOUS_ROLES, graph_roles
+from .truth import GroundTruth
 
 SHIFT_KINDS = ("confounder", "spurious_break", "spurious_reversal", "causal_covariate", "noise", "mechanism")
+# Kinds of shift that break or reverse a non-causal link: the test sets `ood_link` averages over.
+LINK_SHIFT_KINDS = ("spurious_break", "spurious_reversal")
 TARGET_KINDS = ("real", "binary")
 PILOT_SIZE = 200_000
 
@@ -47,7 +51,12 @@ class Shift:
     description: str = ""
 
     def test_name(self, severity: float) -> str:
-        return f"{self.name}@{severity:g}"
+        return test_set_name(self.name, severity)
+
+    @property
+    def breaks_link(self) -> bool:
+        """Does this shift break or reverse a non-causal link (a test set of `ood_link`)?"""
+        return self.kind in LINK_SHIFT_KINDS
 
 
 class CausalEnv:
@@ -62,8 +71,7 @@ class CausalEnv:
     action: ClassVar[str | None] = None
     episodic: ClassVar[bool] = False   # a multi-step gymnasium task whose observation is the feature row
     test_size: ClassVar[int] = 5000
-    # Number of Monte-Carlo units per row for E[Y | do(C = c)] when no exact form exists.
-    oracle_mc_units: ClassVar[int] = 256
+    Truth: ClassVar[type[GroundTruth]] = GroundTruth   # an env with closed forms of its own subclasses it
 
     def __init__(self, **options: Any) -> None:
         self.options = dict(options)
@@ -125,6 +133,11 @@ class CausalEnv:
                 raise SCMError(f"{self.id}: action {self.action!r} must be an observed, non-target variable")
             if self.scm[self.action].kind == "real" and not self.action_values:
                 raise SCMError(f"{self.id}: a real-valued action needs explicit action_values")
+            y, a = np.array([0.0, 1.0, 2.0]), np.full(3, self.action_values[0])
+            u = np.asarray(self.utility(y, a), dtype=float)
+            if not np.isclose(u[2] - u[1], u[1] - u[0]):
+                raise SCMError(f"{self.id}: utility must be affine in the outcome (decision values are exact for "
+                               "affine utilities only)")
 
     @property
     def target(self) -> str:
@@ -141,16 +154,18 @@ class CausalEnv:
 
     @cached_property
     def roles(self) -> dict[str, str]:
-        return {v: self.scm[v].role for v in self.variables}
+        """Role of every observed non-target variable, computed from the graph (see `env.roles`)."""
+        return graph_roles(self.scm.graph, self.variables, self.target, self.action)
 
     @cached_property
     def causal_variables(self) -> tuple[str, ...]:
-        """Observed causes of the target the oracle may use (roles 'causal' and 'action')."""
-        return tuple(v for v in self.variables if self.roles[v] in ("causal", "action"))
+        """Observed ancestors of the target (roles 'causal' and 'action')."""
+        return tuple(v for v in self.variables if self.roles[v] in CAUSAL_ROLES)
 
     @cached_property
     def spurious_variables(self) -> tuple[str, ...]:
-        return tuple(v for v in self.variables if self.roles[v] == "spurious")
+        """Observed variables linked to the target through a hidden confounder or the wrong way."""
+        return tuple(v for v in self.variables if self.roles[v] in SPURIOUS_ROLES)
 
     @property
     def action_values(self) -> tuple[float, ...]:
@@ -169,15 +184,31 @@ class CausalEnv:
         return tuple(v for v in self.variables if v not in after)
 
     def test_set_names(self) -> list[str]:
-        return ["id"] + [s.test_name(sev) for s in self.shifts for sev in s.severities]
+        return [ID_TEST_SET] + [s.test_name(sev) for s in self.shifts for sev in s.severities]
 
     def shift(self, name: str) -> tuple[Shift, float]:
         """The (shift, severity) named "<shift>@<severity>"."""
+        parsed = parse_test_set(name) if "@" in str(name) else None
         for s in self.shifts:
             for sev in s.severities:
-                if s.test_name(sev) == name:
+                if parsed == (s.name, sev):
                     return s, sev
         raise DataError(f"{self.id} has no test set {name!r}; test sets: {', '.join(self.test_set_names())}")
+
+    def test_scm(self, name: str) -> SCM:
+        """The SCM of a shifted test set "<shift>@<severity>" (the base SCM under the shift's intervention)."""
+        shift, sev = self.shift(name)
+        return self.scm.do(shift.intervention(sev))
+
+    def shift_links(self, name: str) -> tuple[str, ...]:
+        """The non-causal variables whose link to the target a link shift breaks or reverses: the proxies
+        and anti-causal variables at or downstream of what the shift intervenes on (empty for other kinds)."""
+        shift, sev = self.shift(name)
+        if not shift.breaks_link:
+            return ()
+        touched = set(shift.intervention(sev))
+        reach = touched.union(*(nx.descendants(self.scm.graph, v) for v in touched))
+        return tuple(v for v in self.spurious_variables if v in reach)
 
     @cached_property
     def domain_scms(self) -> tuple[SCM, ...]:
@@ -256,8 +287,7 @@ class CausalEnv:
         if name == "id":
             sample = self.mixture(n, seed, "test", "id").sample()
             return sample, (self.domain_scms[0] if len(self.domains) == 1 else None)
-        shift, sev = self.shift(name)
-        scm = self.scm.do(shift.intervention(sev))
+        scm = self.test_scm(name)
         return scm.sample(n, derive(seed, self.id, "test", name)), scm
 
     def test_sets(self, seed: int = 0, n: int | None = None) -> dict[str, Dataset]:
@@ -273,144 +303,23 @@ class CausalEnv:
 
     @cached_property
     def pilot(self) -> Sample:
-        """A large fixed sample of the training mixture (seed-independent) for moments and grids."""
+        """A large fixed sample of the training mixture (seed-independent) for grids and declared bounds."""
         return self.mixture(PILOT_SIZE, 0, "pilot").sample()
 
     @cached_property
+    def truth(self) -> GroundTruth:
+        """References, true effects and decision values, exact from the SCM (see `env.truth`)."""
+        return self.Truth(self)
+
+    @property
     def null_prediction(self) -> float:
-        """Training mean (real target) or prior P(Y = 1) (binary): what the null predictor outputs."""
-        try:
-            return float(np.mean([exact.expectation(s, self.target) for s in self.domain_scms]))
-        except SCMError:
-            return float(self.pilot[self.target].mean())
+        """Training mean (real target) or prior P(Y = 1) (binary target)."""
+        return self.truth.null
 
-    @cached_property
+    @property
     def target_scale(self) -> float:
-        """sd(Y) under the training distribution: the unit of `effect_error`."""
-        return float(self.pilot[self.target].std())
-
-    def oracle(self, V: np.ndarray) -> np.ndarray:
-        """The causal oracle E[Y | C = c] at observed-variable rows V (columns = `variables`).
-
-        C are the causal features (roles 'causal' and 'action'); the expectation is over
-        the training mixture. Computed exactly: as E[Y | do(C = c)] when C has no
-        back-door path to Y (and the domains leave C's law alone, or agree on the
-        effect), else by enumeration (discrete) or Gaussian conditioning. Subclasses
-        without an exact form override this with a closed form.
-        """
-        V = np.asarray(V, dtype=float)
-        cols = [self.variables.index(c) for c in self.causal_variables]
-        return self._oracle_fn(V[:, cols])
-
-    @cached_property
-    def _oracle_fn(self) -> Callable[[np.ndarray], np.ndarray]:
-        C, scms = self.causal_variables, self.domain_scms
-        if all(exact.backdoor_free(s, C, self.target) for s in scms):
-            try:
-                fns = [exact.interventional_mean_fn(s, self.target, C) for s in scms]
-            except SCMError:
-                fns = None
-            if fns is not None and (len(fns) == 1 or not self._domains_touch(C) or self._agree(fns)):
-                return exact.mixture_mean_fn(fns)
-            if fns is None and (len(scms) == 1 or not self._domains_touch(C)):
-                return self._mc_oracle
-        try:
-            return exact.mixture_conditional_mean_fn(scms, self.target, C)
-        except SCMError:
-            raise SCMError(f"{self.id}: no exact E[Y | causal features]; override `oracle` with a closed form") from None
-
-    def _domains_touch(self, variables: Sequence[str]) -> bool:
-        """Do the domain interventions change the law of `variables` (touch them or their ancestors)?"""
-        upstream = set(variables).union(*(nx.ancestors(self.scm.graph, v) for v in variables))
-        return any(set(d.intervention) & upstream for d in self.domains)
-
-    def _agree(self, fns: Sequence[Callable[[np.ndarray], np.ndarray]]) -> bool:
-        probe = self.pilot.columns(self.causal_variables)[:256]
-        ref = fns[0](probe)
-        return all(np.allclose(f(probe), ref, rtol=1e-9, atol=1e-9) for f in fns[1:])
-
-    def _mc_oracle(self, C: np.ndarray) -> np.ndarray:
-        m, out = self.oracle_mc_units, np.empty(len(C))
-        chunk = max(1, 2_000_000 // (m * max(1, len(self.domains))))
-        for start in range(0, len(C), chunk):
-            block = C[start:start + chunk]
-            do = {c: np.repeat(block[:, j], m) for j, c in enumerate(self.causal_variables)}
-            means = [s.sample(len(block) * m, derive(0, self.id, "oracle-mc", str(start)), do=do)[self.target]
-                     .reshape(len(block), m).mean(axis=1) for s in self.domain_scms]
-            out[start:start + len(block)] = np.mean(means, axis=0)
-        return out
-
-    def true_effect(self, variable: str, values: Sequence[float]) -> np.ndarray | None:
-        """Exact E[Y | do(variable = a)] for each a (training mixture), or None when no exact form exists."""
-        try:
-            return np.array([np.mean([exact.expectation(s, self.target, {variable: float(a)}) for s in self.domain_scms])
-                             for a in values])
-        except SCMError:
-            return None
-
-    def decision_values(self, ctx: np.ndarray) -> np.ndarray:
-        """E[utility | do(action = a), context] for each context row (columns = `context_variables`)
-        and each a in `action_values`, under the training mixture: an (n, K) array.
-
-        Exact by enumeration for discrete SCMs; for discrete contexts otherwise, cell means
-        of paired potential outcomes over a fixed pilot of PILOT_SIZE units.
-        Subclasses with real-valued contexts override this with a closed form.
-        """
-        if self.action is None:
-            raise SCMError(f"{self.id} has no action variable")
-        ctx = np.asarray(ctx, dtype=float)
-        cards = [self.scm[c].cardinality for c in self.context_variables]
-        if any(c is None for c in cards):
-            raise SCMError(f"{self.id}: real-valued context; override decision_values with a closed form")
-        table = self._decision_table
-        flat = np.ravel_multi_index(tuple(ctx[:, j].astype(np.intp) for j in range(len(cards))), cards) if cards \
-            else np.zeros(len(ctx), np.intp)
-        return table[flat]
-
-    @cached_property
-    def _decision_table(self) -> np.ndarray:
-        ctx_vars, A, acts = self.context_variables, self.action, self.action_values
-        cards = [int(self.scm[c].cardinality) for c in ctx_vars]
-        size = int(np.prod(cards)) if cards else 1
-        mass, moment = np.zeros((size, len(acts))), np.zeros((size, len(acts)))
-        for dom, scm_k in zip(self.domains, self.domain_scms):
-            for j, a in enumerate(acts):
-                model = scm_k.do({A: a})
-                try:
-                    keep = set().union(*(nx.ancestors(model.graph, v) for v in (*ctx_vars, self.target)))
-                    keep |= {*ctx_vars, self.target}
-                    names, states, probs = exact.discrete_joint(model, [v for v in model.order if v in keep])
-                    cols = [names.index(c) for c in ctx_vars]
-                    y = states[:, names.index(self.target)]
-                except SCMError:
-                    sample = model.sample(PILOT_SIZE, derive(0, self.id, "decision-pilot", dom.name))
-                    names, states = sample.names, sample.data
-                    cols, y = [names.index(c) for c in ctx_vars], sample[self.target]
-                    probs = np.full(len(y), 1.0 / len(y))
-                flat = np.ravel_multi_index(tuple(states[:, c].astype(np.intp) for c in cols), cards) if cards \
-                    else np.zeros(len(y), np.intp)
-                mass[:, j] += np.bincount(flat, probs, minlength=size)
-                moment[:, j] += np.bincount(flat, probs * y, minlength=size)
-        mean_y = np.divide(moment, mass, out=np.zeros_like(moment), where=mass > 0)
-        return np.column_stack([self.utility(mean_y[:, j], np.full(size, a)) for j, a in enumerate(acts)])
-
-    def policy_inputs(self) -> np.ndarray | None:
-        """Multi-step gym tasks with a finite observation grid: every observation cell (rows = feature
-        rows). A predictor's outputs there define its greedy policy (action 1 where P > 1/2). None otherwise."""
-        return None
-
-    def policy_regret(self, actions: np.ndarray, seed: int) -> float:
-        """Expert return minus the return of the policy `actions` (one per `policy_inputs` row), per
-        episode, over paired episodes of the gym task seeded by `seed`. Multi-step envs override."""
-        raise SCMError(f"{self.id} has no multi-step gym task")
-
-    def effect_grid(self, variable: str) -> tuple[float, ...]:
-        """Values a for the world-level interventions do(variable = a) used by `effect_error`."""
-        var = self.scm[variable]
-        if var.cardinality:
-            return tuple(float(k) for k in range(var.cardinality))
-        qs = np.quantile(self.pilot[variable], [0.1, 0.3, 0.5, 0.7, 0.9])
-        return tuple(float(np.round(q, 2)) + 0.0 for q in qs)
+        """sd(Y) under the training distribution."""
+        return self.truth.target_scale
 
     # ---------------------------------------------------------- text
 

@@ -6,6 +6,7 @@ first lookup; the core never names one.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 from ..errors import CausalBenchError
@@ -39,13 +40,18 @@ def suite(name: str) -> tuple[str, ...]:
     return SUITES.get(name)
 
 
-def list_envs() -> list[str]:
-    """Registered environment ids, e.g. ["IceCreamShorts-v0", ...]."""
-    return ENVS.names()
+def list_envs(include_deprecated: bool = False) -> list[str]:
+    """Registered environment ids, e.g. ["IceCreamShorts-v1", ...]; superseded versions only on request."""
+    return [e.name for e in ENVS.entries() if include_deprecated or not e.meta.get("deprecated")]
 
 
 def make(env_id: str, **options: Any) -> Any:
-    """Instantiate a registered environment; options (e.g. RandomSCM parameters) go to its constructor."""
+    """Instantiate a registered environment; options (e.g. RandomSCM parameters) go to its constructor.
+
+    A superseded version still builds (its meaning never changes) but warns, naming its successor."""
+    newer = ENVS.entry(env_id).meta.get("deprecated")
+    if newer:
+        warnings.warn(f"{env_id} is superseded by {newer} (see its Version History)", DeprecationWarning, stacklevel=2)
     cls = ENVS.get(env_id)
     try:
         return cls(**options)

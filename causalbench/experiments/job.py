@@ -1,94 +1,139 @@
-"""One job: train a method on its track's data with its protocol, and score it after every stage.
+"""One job, the only place a method is trained and scored: `run`, `scaling` and `evaluate` all call `run_job`.
 
-`train_stages` is the training half (used to predict for submissions); `run_job` trains and
-scores and returns one JSON-able record per stage. Runs in a worker process.
+A job (1) builds the env and the evaluation suite, (2) trains the method stage by stage on its
+track's data with its protocol (an *executor* does this: in this process by default, or in an
+isolated worker that receives only arrays), (3) scores the predictions after every stage with
+the scorer, and returns one JSON-able record per stage (plus, if asked, the predictions).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import time
-from typing import Any, Iterator
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
+import numpy as np
+
+from ..data import Dataset
 from ..env.registry import make
-from ..methods import TRACK_DATA, make_task, method_spec
+from ..errors import CausalBenchError
+from ..methods import TRACK_DATA, MethodSpec, make_task, method_spec
 from ..provenance import VERSION
-from ..scoring import score
-from .config import Job, RunConfig, job_hparams
+from ..scoring import get_suite, score_predictions
+from ..scoring.score import predict_suite
+from .config import Job
 from .launchers import single_thread
+from .references import REFERENCE_TRACK, REFERENCES
 from .results import SCHEMA_VERSION
 
+INTERVENTION_P = 1.0   # a randomised unit (the `fraction` axis) has every observed non-target variable randomised
+Stage = tuple[str | None, Dataset | None]
+# executor(spec, task, hparams, job, stages, suite, env) -> per stage: (train info, predictions on every suite input)
+Executor = Callable[..., Iterator[tuple[dict[str, Any], dict[str, np.ndarray]]]]
 
-def train_stages(job: Job, config: RunConfig) -> tuple[Any, list[str | None], Iterator[dict[str, Any]]]:
-    """(method, stage domains, iterator): each step trains one more stage and yields its train info.
 
-    The method is trained in place; after the iterator is exhausted it is fully trained. `run_job`
-    scores it after every stage; leaderboard evaluation predicts with the final one.
-    """
-    env = make(job.env_id)
-    spec = method_spec(job.method)
-    task = make_task(env, spec.track, privileged=spec.cls.privileged)
-    method = spec.cls(task, spec.cls.Params(**job_hparams(job, config)), job.seed)
-    single_thread()
-    stages: list[tuple[str | None, Any]] = []
+@dataclass(frozen=True)
+class JobResult:
+    """What a job returns: one record per stage, and the final stage's predictions on every suite input if kept."""
+
+    records: list[dict[str, Any]]
+    predictions: dict[str, np.ndarray] | None = None
+
+
+def training_stages(env: Any, spec: MethodSpec, job: Job) -> tuple[str, list[Stage]]:
+    """(track as recorded, [(stage domain, dataset)]): what the method trains on, stage by stage."""
     if spec.protocol == "online":
-        stages.append((None, None))
-    else:
-        data = env.dataset(TRACK_DATA[spec.track], n=config.n_train, seed=job.seed)
-        if spec.protocol == "continual":
-            stages = [(env.domains[k].name, part) for k, part in enumerate(data.by_domain())]
+        return spec.track, [(None, None)]
+    if job.fraction is not None:
+        data = env.dataset("interventional", n=job.n_train, seed=job.seed, p=INTERVENTION_P, fraction=job.fraction)
+        return ("interventional" if job.fraction > 0 else spec.track), [(None, data)]
+    data = env.dataset(TRACK_DATA[spec.track], n=job.n_train, seed=job.seed)
+    if spec.protocol == "continual":
+        parts = data.by_domain()
+        order = job.order if job.order is not None else tuple(range(len(parts)))
+        return spec.track, [(env.domains[k].name, parts[k]) for k in order]
+    return spec.track, [(None, data)]
+
+
+def online_env(env: Any, job: Job) -> Any:
+    """The environment an online method learns in, already reset with the job's seed: the native
+    vector env of a decision task, else the multi-step gymnasium task."""
+    if env.episodic:
+        genv = env.gym_env("id")
+        genv.reset(seed=job.seed)
+        genv.action_space.seed(job.seed)
+        return genv
+    from ..env.gym import CausalDecisionVectorEnv
+
+    venv = CausalDecisionVectorEnv(env.id, num_envs=job.num_envs, **dict(job.env_options))
+    venv.reset(seed=job.seed)
+    return venv
+
+
+def with_regime_column(data: Dataset) -> Dataset:
+    """Training rows plus a 0/1 column saying whether the unit was randomised (the observed-regime axis)."""
+    regime = (data.intervened.any(axis=1) if data.intervened is not None else np.zeros(data.n, bool)).astype(float)
+    return Dataset(np.column_stack([data.X, regime]), data.y, (*data.feature_names, "regime"), data.roles,
+                   data.target, data.target_kind, data.spec, data.domain, data.intervened, data.variables,
+                   data.n_classes)
+
+
+def train_in_process(spec: MethodSpec, task: Any, hparams: dict[str, Any], job: Job, stages: list[Stage],
+                     suite: Any, env: Any) -> Iterator[tuple[dict[str, Any], dict[str, np.ndarray]]]:
+    """The default executor: build the method here, train each stage, predict every suite input."""
+    if job.regime_observed:
+        task = dataclasses.replace(task, feature_names=(*task.feature_names, "regime"))
+    method = spec.cls(task, spec.cls.Params(**hparams), job.seed)
+    predict = method.predict if not job.regime_observed else (
+        lambda X: method.predict(np.column_stack([X, np.zeros(len(X))])))   # test units were not randomised
+    single_thread()
+    for _, data in stages:
+        start = time.perf_counter()
+        if spec.protocol == "online":
+            method.interact(online_env(env, job), job.budget)
+            info: dict[str, Any] = {"budget": job.budget, "num_envs": job.num_envs}
         else:
-            stages.append((None, data))
-
-    def steps() -> Iterator[dict[str, Any]]:
-        for domain, data in stages:
-            start = time.perf_counter()
-            if spec.protocol == "online":
-                method.interact(online_env(env, config, job.seed), config.budget)
-                info = {"budget": config.budget, "num_envs": config.num_envs}
-            else:
-                method.fit(data)
-                info = {"train_fingerprint": data.fingerprint, "train_kind": data.spec.kind, "train_n": data.n}
-            yield {"stage_domain": domain, **info, "fit_seconds": round(time.perf_counter() - start, 4)}
-
-    return method, [d for d, _ in stages], steps()
+            assert data is not None
+            method.fit(with_regime_column(data) if job.regime_observed else data)
+            info = {"train_fingerprint": data.fingerprint, "train_kind": data.spec.kind, "train_n": data.n}
+        info["fit_seconds"] = round(time.perf_counter() - start, 4)
+        yield info, predict_suite(predict, suite)
 
 
-def run_job(job: Job, config: RunConfig, git: str | None = None) -> list[dict[str, Any]]:
-    """Train and score one (env, method, seed); one record per stage."""
-    env = make(job.env_id)
-    spec = method_spec(job.method)
-    hparams = job_hparams(job, config)
-    method, domains, steps = train_stages(job, config)
+def run_job(job: Job, git: str | None = None, executor: Executor = train_in_process) -> JobResult:
+    """Train and score one job; one record per stage."""
+    env = make(job.env_id, **dict(job.env_options))
+    suite = get_suite(env, job.eval_seed, job.n_test)
     base = {
-        "schema": SCHEMA_VERSION, "key": job.key(config, hparams), "env_id": job.env_id,
-        "env_version": job.env_id.rsplit("-", 1)[-1], "scm_hash": env.scm.hash, "method": job.method,
-        "track": spec.track, "protocol": spec.protocol, "hparams": hparams, "seed": job.seed,
-        "n_train": config.n_train, "n_test": config.n_test, "n_stages": len(domains),
+        "schema": SCHEMA_VERSION, "study": job.study, "key": job.key(), "env_id": job.env_id,
+        "env_version": job.env_id.rsplit("-", 1)[-1], "env_options": dict(job.env_options), "scm_hash": env.scm.hash,
+        "method": job.method, "seed": job.seed, "eval_seed": job.eval_seed, "n_train": job.n_train,
+        "n_test": job.n_test, "fraction": job.fraction, "regime_observed": job.regime_observed,
         "package_version": VERSION, "git_hash": git,
     }
-    records = []
-    for stage, info in enumerate(steps):
-        scores = score(method.predict, env, seed=job.seed, n=config.n_test)
-        records.append({**base, "stage": stage, **info, "scores": scores.to_dict(),
-                        "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
-    return records
-
-
-def online_env(env: Any, config: RunConfig, seed: int) -> Any:
-    """The environment an online method learns in, already reset with the job's seed: the native
-    vector env of a decision task, else the multi-step gymnasium env."""
-    if env.action is not None:
-        from ..env.gym import CausalDecisionVectorEnv
-
-        venv = CausalDecisionVectorEnv(env.id, num_envs=config.num_envs)
-        venv.reset(seed=seed)
-        return venv
-    import gymnasium as gym
-
-    from ..env.gym_registration import NAMESPACE
-
-    genv = gym.make(f"{NAMESPACE}/{env.id}").unwrapped
-    genv.reset(seed=seed)
-    genv.action_space.seed(seed)
-    return genv
+    stamp = (lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    if job.method in REFERENCES:
+        fn = REFERENCES.get(job.method)(env)
+        preds = {k: np.asarray(fn(V), dtype=float) for k, V in suite.latents.items()}
+        scores = score_predictions(preds, env, job.eval_seed, job.n_test)
+        record = {**base, "track": REFERENCE_TRACK, "protocol": REFERENCE_TRACK, "hparams": {}, "n_stages": 1,
+                  "stage": 0, "stage_domain": None, "order": None, "scores": scores.to_dict(), "timestamp": stamp()}
+        return JobResult([record], preds if job.keep_predictions else None)
+    spec = method_spec(job.method)
+    task = make_task(env, spec.track, privileged=spec.cls.privileged)
+    track, stages = training_stages(env, spec, job)
+    hparams = job.resolved_hparams()
+    base.update(track=track, protocol=spec.protocol, hparams=hparams, n_stages=len(stages),
+                order=[env.domains[k].name for k in job.order] if job.order else None)
+    records, preds = [], None
+    for stage, ((domain, _), (info, preds)) in enumerate(zip(stages, executor(spec, task, hparams, job, stages,
+                                                                                suite, env))):
+        scores = score_predictions(preds, env, job.eval_seed, job.n_test)
+        records.append({**base, "stage": stage, "stage_domain": domain, **info, "scores": scores.to_dict(),
+                        "timestamp": stamp()})
+    if len(records) != len(stages):
+        raise CausalBenchError(f"{job.method} on {job.env_id}: the executor returned {len(records)} of "
+                               f"{len(stages)} stages")
+    return JobResult(records, preds if job.keep_predictions else None)

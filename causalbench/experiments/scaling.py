@@ -52,37 +52,31 @@ The default sweep (4 methods, 7 sizes 1e2..1e5, widths 16/64/128, fractions
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
-import hashlib
 import itertools
-import json
 import math
-import os
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+
+import numpy as np
 
 from ..env.registry import ENVS, make
 from ..errors import CausalBenchError
-from ..methods import TRACK_DATA, make_task, method_spec
-from ..provenance import VERSION, git_hash
-from ..scoring import get_suite, score
-from ..scoring.score import predict_suite
-from .launchers import parallel_map, progress_bar, single_thread
-from .results import RESULTS_FILE, SCHEMA_VERSION, append_records, finished_keys, read_records
+from ..methods import method_spec
+from .config import Job, frozen
+from .job import JobResult
+from .sweep import default_out_dir, execute, not_applicable
 
 CONFIG_FILE = "scaling.json"
 PREDICTIONS_DIR = "predictions"
-DEFAULT_METHODS = ("erm-linear", "erm-mlp", "causal-oracle", "continual")
+DEFAULT_METHODS = ("erm-linear", "erm-mlp", "continual")
 DEFAULT_SIZES = (100, 300, 1000, 3000, 10_000, 30_000, 100_000)
 DEFAULT_WIDTHS = (16, 64, 128)
 DEFAULT_FRACTIONS = (0.0, 0.1, 1.0)
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
-PATH_EVAL_SEED = 0          # the suite whose shifted inputs every path-dependence run predicts on
-INTERVENTION_P = 1.0        # on an intervened unit, every observed non-target variable is randomised
 MIN_SIZE = 10
+PATH_EVAL_INDEX = 0        # every path-dependence run predicts on the same evaluation suite
 
 
 @dataclass(frozen=True)
@@ -134,25 +128,9 @@ class ScalingConfig:
         return self
 
 
-@dataclass(frozen=True)
-class ScalingJob:
-    """One fit: a method at a size (and width, interventional fraction, domain order) and seed."""
-
-    method: str
-    n: int
-    seed: int
-    width: int | None = None
-    fraction: float | None = None
-    order: tuple[int, ...] | None = None   # continual: training domains, by index, in the order seen
-    kind: str = "curve"                    # "curve" (the scaling sweep) or "path" (path dependence)
-
-
-# ---------------------------------------------------------------- planning
-
-
 @lru_cache(maxsize=8)
 def _env(env_id: str) -> Any:
-    """One environment instance per process (its pilot sample and oracle are built once)."""
+    """One environment instance per process (its pilot sample and truth are built once)."""
     return make(env_id)
 
 
@@ -163,10 +141,7 @@ def default_methods(env: Any) -> tuple[str, ...]:
 def _not_applicable(env: Any, spec: Any) -> str | None:
     if spec.protocol == "online":
         return "online methods learn from an interaction budget, not a training set of size N; use `causalbench run`"
-    reason = spec.cls.applicable(make_task(env, spec.track, privileged=spec.cls.privileged))
-    if reason is None and spec.protocol == "continual" and len(env.domains) < 2:
-        reason = "continual training needs at least two training domains"
-    return reason
+    return not_applicable(env, spec.name)
 
 
 def _has_field(spec: Any, name: str) -> bool:
@@ -183,12 +158,12 @@ def on_fraction_axis(spec: Any) -> bool:
     return spec.protocol == "static" and spec.track == "observational" and not spec.cls.privileged
 
 
-def plan(config: ScalingConfig) -> tuple[list[ScalingJob], list[dict[str, Any]]]:
+def plan(config: ScalingConfig) -> tuple[list[Job], list[dict[str, Any]]]:
     """The jobs of a sweep, and the methods skipped as not applicable (with reasons)."""
     env = _env(config.env)
     names = list(config.methods) or list(default_methods(env))
     specs = {name: method_spec(name) for name in names}   # unknown names fail here, in one line
-    jobs: list[ScalingJob] = []
+    jobs: list[Job] = []
     skipped = []
     K = len(env.domains)
     for name, spec in specs.items():
@@ -200,10 +175,10 @@ def plan(config: ScalingConfig) -> tuple[list[ScalingJob], list[dict[str, Any]]]
         fractions = config.fractions if on_fraction_axis(spec) else (None,)
         order = tuple(range(K)) if spec.protocol == "continual" else None
         for n, w, f, s in itertools.product(config.sizes, widths, fractions, config.seeds):
-            jobs.append(ScalingJob(name, int(n), int(s), w, f, order))
+            jobs.append(_job(config, spec, K, int(n), int(s), w, f, order, "scaling"))
         if spec.protocol == "continual" and config.path_dependence:
             orders = list(itertools.permutations(range(K)))[:config.max_orders]
-            jobs.extend(ScalingJob(name, config.path_size, int(s), None, None, o, "path")
+            jobs.extend(_job(config, spec, K, config.path_size, int(s), None, None, o, "scaling-path")
                         for o in orders for s in config.seeds)
     if not jobs:
         reasons = "; ".join(f"{s['method']}: {s['reason']}" for s in skipped)
@@ -211,179 +186,48 @@ def plan(config: ScalingConfig) -> tuple[list[ScalingJob], list[dict[str, Any]]]
     return jobs, skipped
 
 
-def job_hparams(job: ScalingJob, config: ScalingConfig, n_domains: int) -> dict[str, Any]:
-    """Method defaults < registration params < config overrides < width and the epochs rule."""
-    spec = method_spec(job.method)
+def _job(config: ScalingConfig, spec: Any, n_domains: int, n: int, seed: int, width: int | None,
+         fraction: float | None, order: tuple[int, ...] | None, study: str) -> Job:
+    """A sweep point as a Job: config overrides < the width axis < the epochs rule (MLP step budgets)."""
     fields = {f.name for f in dataclasses.fields(spec.cls.Params)}
-    hp = {**dataclasses.asdict(spec.cls.Params()), **spec.params,
-          **{k: v for k, v in config.overrides.items() if k in fields}}
-    if job.width is not None:
-        hp["width"] = job.width
+    hp = {k: v for k, v in config.overrides.items() if k in fields}
+    if width is not None:
+        hp["width"] = width
     if {"steps", "batch_size"} <= fields and "steps" not in config.overrides:
-        rows = math.ceil(job.n / n_domains) if spec.protocol == "continual" else job.n
-        hp["steps"] = max(int(hp["steps"]), math.ceil(config.epochs * rows / max(int(hp["batch_size"]), 1)))
-    return hp
-
-
-def job_key(job: ScalingJob, config: ScalingConfig, hparams: dict[str, Any]) -> str:
-    """Content key: identical inputs <=> identical key (resume skips finished keys)."""
-    payload = {"study": "scaling", "env": config.env, **dataclasses.asdict(job), "hparams": hparams,
-               "n_test": config.n_test, "p": INTERVENTION_P, "path_eval_seed": PATH_EVAL_SEED,
-               "version": VERSION}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
-
-
-def _cost(job: ScalingJob, hparams: dict[str, Any]) -> float:
-    """A rough cost estimate, to start the slowest jobs first (better packing on few cores)."""
-    width = hparams.get("width", 0) or 0
-    steps = hparams.get("steps", 0) or 0
-    stages = len(job.order) if job.order else 1
-    return stages * steps * (width + 8) ** 2 + job.n
-
-
-# ---------------------------------------------------------------- one job
-
-
-def _training_data(env: Any, spec: Any, job: ScalingJob) -> tuple[str, list[tuple[str | None, Any]]]:
-    """(track as recorded, [(stage domain, dataset)]) for a job."""
-    if job.fraction is not None:
-        data = env.dataset("interventional", n=job.n, seed=job.seed, p=INTERVENTION_P, fraction=job.fraction)
-        return ("interventional" if job.fraction > 0 else "observational"), [(None, data)]
-    data = env.dataset(TRACK_DATA[spec.track], n=job.n, seed=job.seed)
-    if spec.protocol == "continual":
-        parts = data.by_domain()
-        assert job.order is not None
-        return spec.track, [(env.domains[k].name, parts[k]) for k in job.order]
-    return spec.track, [(None, data)]
-
-
-def run_scaling_job(job: ScalingJob, config: ScalingConfig, git: str | None = None
-                    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Train and score one job; one record per stage, plus OOD predictions for path-dependence jobs."""
-    env = _env(config.env)
-    spec = method_spec(job.method)
-    hparams = job_hparams(job, config, len(env.domains))
-    method = spec.cls(make_task(env, spec.track, privileged=spec.cls.privileged), spec.cls.Params(**hparams), job.seed)
-    single_thread()
-    track, stages = _training_data(env, spec, job)
-    base = {
-        "schema": SCHEMA_VERSION, "study": "scaling", "kind": job.kind, "key": job_key(job, config, hparams),
-        "env_id": config.env, "env_version": config.env.rsplit("-", 1)[-1], "scm_hash": env.scm.hash,
-        "method": job.method, "track": track, "protocol": spec.protocol, "hparams": hparams, "seed": job.seed,
-        "n_train": job.n, "n_test": config.n_test, "n_stages": len(stages), "width": job.width,
-        "fraction": job.fraction, "intervention_p": INTERVENTION_P if job.fraction else None,
-        "order": [env.domains[k].name for k in job.order] if job.order else None,
-        "shift_kinds": {s.test_name(sev): s.kind for s in env.shifts for sev in s.severities},
-        "package_version": VERSION, "git_hash": git,
-    }
-    records = []
-    for stage, (domain, data) in enumerate(stages):
-        start = time.perf_counter()
-        method.fit(data)
-        fit_seconds = time.perf_counter() - start
-        scores = score(method.predict, env, seed=job.seed, n=config.n_test)
-        records.append({**base, "stage": stage, "stage_domain": domain, "train_fingerprint": data.fingerprint,
-                        "train_kind": data.spec.kind, "train_n": data.n, "fit_seconds": round(fit_seconds, 4),
-                        "scores": scores.to_dict(),
-                        "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
-    predictions = None
-    if job.kind == "path":
-        suite = get_suite(env, PATH_EVAL_SEED, config.n_test)
-        preds = predict_suite(method.predict, suite)
-        predictions = {k: preds[k] for k in suite.test_sets if k != "id"}
-    return records, predictions
-
-
-# ---------------------------------------------------------------- storage and executors
+        defaults = {**dataclasses.asdict(spec.cls.Params()), **spec.params, **hp}
+        rows = math.ceil(n / n_domains) if spec.protocol == "continual" else n
+        hp["steps"] = max(int(defaults["steps"]), math.ceil(config.epochs * rows / max(int(defaults["batch_size"]), 1)))
+    return Job(config.env, spec.name, seed, n_train=n, n_test=config.n_test, hparams=frozen(hp), fraction=fraction,
+               order=order, study=study, keep_predictions=study == "scaling-path",
+               eval_on=PATH_EVAL_INDEX if study == "scaling-path" else None)
 
 
 def prediction_path(out_dir: Path, key: str) -> Path:
-    return out_dir / PREDICTIONS_DIR / f"{key}.npz"
+    return Path(out_dir) / PREDICTIONS_DIR / f"{key}.npz"
 
 
-def _save_predictions(path: Path, predictions: dict[str, Any]) -> None:
-    """Write atomically (temp file + rename) before the job's records are appended."""
-    import numpy as np
+def _save_predictions(result: JobResult, out_dir: Path) -> None:
+    """Path-dependence jobs: their predictions on the shifted test sets, written atomically before their records."""
+    if result.predictions is None:
+        return
+    import os
 
+    first = result.records[0]
+    path = prediction_path(out_dir, first["key"])
     path.parent.mkdir(parents=True, exist_ok=True)
+    shifted = {k: v for k, v in result.predictions.items() if "@" in k and ":" not in k}
     tmp = path.with_suffix(".tmp.npz")
     with open(tmp, "wb") as fh:
-        np.savez(fh, **predictions)
+        np.savez(fh, **shifted)
     os.replace(tmp, path)
 
 
-def _execute(todo: list[ScalingJob], config: ScalingConfig, n_jobs: int, git: str | None, backend: str
-             ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any] | None]]:
-    if backend == "ray":
-        yield from _execute_ray(todo, config, n_jobs, git)
-        return
-    yield from parallel_map(run_scaling_job, todo, n_jobs, config, git)
-
-
-def _execute_ray(todo: list[ScalingJob], config: ScalingConfig, n_jobs: int, git: str | None
-                 ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any] | None]]:
-    """The same jobs as Ray tasks: on the cluster in RAY_ADDRESS, else on a local instance with n_jobs CPUs."""
-    try:
-        import ray
-    except ImportError:
-        raise CausalBenchError('--backend ray needs Ray: pip install "causalbench-suite[ray]"') from None
-    started = not ray.is_initialized()
-    if started:
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "WARNING"}
-        if not os.environ.get("RAY_ADDRESS"):
-            kwargs["num_cpus"] = n_jobs
-        ray.init(**kwargs)
-    try:
-        remote = ray.remote(num_cpus=1)(run_scaling_job)
-        pending = [remote.remote(job, config, git) for job in todo]
-        while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(ready[0])
-    finally:
-        if started:
-            ray.shutdown()
-
-
-# ---------------------------------------------------------------- the sweep
-
-
-def default_out_dir(env_id: str) -> Path:
-    return Path("results") / f"scaling-{env_id}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
-
-
 def run(config: ScalingConfig, out: str | Path | None = None, jobs: int | None = None, backend: str = "joblib",
-        resume: bool = False, progress: bool = True) -> Path:
-    """Run (or resume) the sweep into `out`; returns the folder. Reports are written by `scaling_report`."""
+        resume: bool = False, progress: bool = True, max_jobs: int | None = None) -> Path:
+    """Run (or resume) the sweep into `out`; returns the folder. Reports are written by `reports.scaling`."""
     config.validate()
-    if backend not in ("joblib", "ray"):
-        raise CausalBenchError(f"unknown backend {backend!r}; use joblib or ray")
-    out_dir = Path(out) if out is not None else default_out_dir(config.env)
-    results = out_dir / RESULTS_FILE
-    if results.exists() and not resume:
-        raise CausalBenchError(f"{results} exists; use --resume {out_dir} to continue it, or another --out")
     todo, skipped = plan(config)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    saved = out_dir / CONFIG_FILE
-    if resume and saved.exists():
-        if json.loads(saved.read_text()).get("config") != json.loads(json.dumps(config.to_dict())):
-            raise CausalBenchError(f"{out_dir} was started with a different configuration; resume it without options")
-    else:
-        saved.write_text(json.dumps({"study": "scaling", "config": config.to_dict()}, indent=2))
-    (out_dir / "skipped.json").write_text(json.dumps(skipped, indent=2))
-    env = _env(config.env)
-    keyed = [(job_key(j, config, hp), j, hp) for j in todo for hp in [job_hparams(j, config, len(env.domains))]]
-    done = finished_keys(read_records(results)) if results.exists() else set()
-    keyed = [(k, j, hp) for k, j, hp in keyed if k not in done]
-    keyed.sort(key=lambda item: -_cost(item[1], item[2]))
-    n_jobs = max(1, jobs or os.cpu_count() or 1)
-    git = git_hash()
-    bar = progress_bar(len(keyed), progress, desc=f"causalbench scaling {config.env}", unit="fit")
-    try:
-        for records, predictions in _execute([j for _, j, _ in keyed], config, n_jobs, git, backend):
-            if predictions is not None:
-                _save_predictions(prediction_path(out_dir, records[0]["key"]), predictions)
-            append_records(results, records)
-            bar.update(1)
-    finally:
-        bar.close()
-    return out_dir
+    out_dir = Path(out) if out is not None else default_out_dir(f"scaling-{config.env}-")
+    return execute(todo, out_dir, config.to_dict(), resume=resume, skipped=skipped, backend=backend, n_jobs=jobs,
+                   progress=progress, desc=f"causalbench scaling {config.env}", config_file=CONFIG_FILE,
+                   max_jobs=max_jobs, on_result=_save_predictions)

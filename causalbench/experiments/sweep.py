@@ -1,9 +1,10 @@
-"""The main job: suite x methods x seeds -> append-only JSON-lines records, resumable.
+"""Sweeps: plan jobs, run them on a launcher, append their records to a run folder, resume what is missing.
 
-One *job* is (env, method, seed) (see `job.run_job`). Jobs run in worker processes; the
-parent appends each finished job's records to `results.jsonl` in a single write, so an
-interrupted sweep loses at most the jobs in flight and `--resume DIR` skips every job whose
-records are already there.
+`execute` is the one driver every study uses (`run`, `scaling`, `evaluate`): it locks the
+folder, saves the configuration atomically, skips every (job key, stage) already recorded,
+appends each finished job's new records in one write, and stops cleanly when interrupted
+(finished records are kept; `--resume DIR` finishes the rest). `plan_run` is what
+`causalbench run` plans: the suite's envs x applicable methods x seeds, plus the references.
 """
 
 from __future__ import annotations
@@ -12,78 +13,124 @@ import datetime as _dt
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Sequence
 
 from ..env.registry import ENVS, make
 from ..errors import CausalBenchError
 from ..methods import METHODS, make_task, method_spec
 from ..provenance import git_hash
-from .config import Job, RunConfig, job_hparams
-from .job import run_job
-from .launchers import parallel_map, progress_bar
-from .results import CONFIG_FILE, RESULTS_FILE, append_records, finished_keys, read_records
+from .config import EVAL_SEED_OFFSET, Job, RunConfig
+from .job import JobResult, run_job
+from .launchers import launch, progress_bar
+from .references import REFERENCES
+from .results import (CONFIG_FILE, RESULTS_FILE, FolderLock, append_records, disk_error, read_records,
+                      recorded_stages, write_atomic)
+
+SKIPPED_FILE = "skipped.json"
 
 
-def plan(config: RunConfig) -> tuple[list[Job], list[dict[str, Any]]]:
-    """The jobs to run and the (env, method) pairs skipped as not applicable, with reasons."""
+def not_applicable(env: Any, name: str) -> str | None:
+    """Why a method cannot run on an env (None if it can)."""
+    spec = method_spec(name)
+    task = make_task(env, spec.track, privileged=spec.cls.privileged)
+    reason = spec.cls.applicable(task)
+    if reason is None and spec.protocol == "continual" and len(env.domains) < 2:
+        reason = "continual training needs at least two training domains"
+    if reason is None and spec.protocol == "online" and env.action is None and not task.episodic:
+        reason = "online learning needs a decision env or a multi-step gym task"
+    return reason
+
+
+def plan_run(config: RunConfig) -> tuple[list[Job], list[dict[str, Any]]]:
+    """The jobs of `causalbench run` and the (env, method) pairs skipped as not applicable, with reasons."""
     config = config.resolved()
     for env_id in config.envs:
         ENVS.entry(env_id)
+    if any(s < 0 or s >= EVAL_SEED_OFFSET for s in config.seeds):
+        raise CausalBenchError(f"training seeds must lie in [0, {EVAL_SEED_OFFSET}) (evaluation seeds are "
+                               f"{EVAL_SEED_OFFSET} + the training seed), got {list(config.seeds)}")
     names = list(config.methods) or METHODS.names()
+    specs = {name: method_spec(name) for name in names}   # unknown names fail here, in one line
     jobs, skipped = [], []
     for env_id in config.envs:
         env = make(env_id)
-        for name in names:
-            spec = method_spec(name)
+        for name, spec in specs.items():
             if config.tracks and spec.track not in config.tracks:
                 continue
-            task = make_task(env, spec.track, privileged=spec.cls.privileged)
-            reason = spec.cls.applicable(task)
-            if reason is None and spec.protocol == "continual" and len(env.domains) < 2:
-                reason = "continual training needs at least two training domains"
-            if reason is None and spec.protocol == "online" and env.action is None and not task.episodic:
-                reason = "online learning needs a decision env or a multi-step gym task"
+            reason = not_applicable(env, name)
             if reason is not None:
                 skipped.append({"env_id": env_id, "method": name, "reason": reason})
                 continue
-            jobs.extend(Job(env_id, name, s) for s in config.seeds)
+            jobs.extend(config.job(env_id, name, s) for s in config.seeds)
+        if config.references:
+            jobs.extend(config.job(env_id, ref, s) for ref in REFERENCES.names() for s in config.seeds)
     return jobs, skipped
 
 
-def default_out_dir() -> Path:
-    return Path("results") / _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+def default_out_dir(prefix: str = "") -> Path:
+    return Path("results") / f"{prefix}{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
-def run(config: RunConfig, out: str | Path | None = None, jobs: int | None = None, resume: bool = False,
-        progress: bool = True) -> Path:
-    """Run the sweep into `out` (a new timestamped folder by default); returns the folder."""
-    config = config.resolved()
-    out_dir = Path(out) if out is not None else default_out_dir()
+def _missing(jobs: Sequence[Job], results: Path) -> list[Job]:
+    """Jobs with at least one stage not yet recorded (a torn multi-stage job re-runs; recorded stages are kept)."""
+    if not results.exists():
+        return list(jobs)
+    records = read_records(results)
+    stages, totals = recorded_stages(records), {r["key"]: r["n_stages"] for r in records}
+    return [j for j in jobs if len(stages.get(j.key(), ())) < totals.get(j.key(), 1 << 30)]
+
+
+def execute(jobs: Sequence[Job], out_dir: str | Path, config: dict[str, Any], *, resume: bool = False,
+            skipped: Sequence[dict[str, Any]] = (), backend: str = "joblib", n_jobs: int | None = None,
+            progress: bool = True, desc: str = "causalbench run", config_file: str = CONFIG_FILE,
+            max_jobs: int | None = None, on_result: Callable[[JobResult, Path], None] | None = None) -> Path:
+    """Run `jobs` into `out_dir` (resuming it if `resume`); returns the folder.
+
+    `config` is what the folder was started with (saved once, compared on resume). `max_jobs` stops
+    after that many finished jobs, as an interruption would (for tests and partial runs).
+    """
+    out_dir = Path(out_dir)
     results = out_dir / RESULTS_FILE
     if results.exists() and not resume:
         raise CausalBenchError(f"{results} exists; use --resume {out_dir} to continue it, or another --out")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if resume and (out_dir / CONFIG_FILE).exists():
-        saved = json.loads((out_dir / CONFIG_FILE).read_text())
-        if saved.get("config") != json.loads(json.dumps(config.to_dict())):
-            raise CausalBenchError(f"{out_dir} was started with a different configuration; resume it without options")
-    else:
-        (out_dir / CONFIG_FILE).write_text(json.dumps({"config": config.to_dict()}, indent=2))
-    todo, skipped = plan(config)
-    (out_dir / "skipped.json").write_text(json.dumps(skipped, indent=2))
-    done = finished_keys(read_records(results)) if results.exists() else set()
-    todo = [j for j in todo if j.key(config, job_hparams(j, config)) not in done]
-    n_jobs = jobs or os.cpu_count() or 1
-    git = git_hash()
-    bar = progress_bar(len(todo), progress)
+    if resume and not (out_dir / config_file).exists():
+        raise CausalBenchError(f"nothing to resume: {out_dir / config_file} does not exist")
     try:
-        for records in _execute(todo, config, n_jobs, git):
-            append_records(results, records)
-            bar.update(1)
-    finally:
-        bar.close()
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise disk_error(err, out_dir) from None
+    payload = json.loads(json.dumps({"config": config}, default=str))
+    with FolderLock(out_dir):
+        saved = out_dir / config_file
+        if resume:
+            if json.loads(saved.read_text()).get("config") != payload["config"]:
+                raise CausalBenchError(f"{out_dir} was started with a different configuration; resume it "
+                                       "without options")
+        else:
+            write_atomic(saved, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        write_atomic(out_dir / SKIPPED_FILE, json.dumps(list(skipped), indent=2) + "\n")
+        todo = _missing(jobs, results)
+        if max_jobs is not None:
+            todo = todo[:max_jobs]
+        done = recorded_stages(read_records(results)) if results.exists() else {}
+        git = git_hash()
+        bar = progress_bar(len(todo), progress, desc=desc)
+        try:
+            for result in launch(backend, run_job, todo, max(1, n_jobs or os.cpu_count() or 1), git):
+                new = [r for r in result.records if r["stage"] not in done.get(r["key"], set())]
+                if on_result is not None:
+                    on_result(result, out_dir)   # e.g. predictions, written before the records that name them
+                append_records(results, new)
+                bar.update(1)
+        finally:
+            bar.close()
     return out_dir
 
 
-def _execute(todo: list[Job], config: RunConfig, n_jobs: int, git: str | None) -> Iterator[list[dict[str, Any]]]:
-    return parallel_map(run_job, todo, n_jobs, config, git)
+def run(config: RunConfig, out: str | Path | None = None, jobs: int | None = None, resume: bool = False,
+        progress: bool = True, backend: str = "joblib", max_jobs: int | None = None) -> Path:
+    """`causalbench run`: plan the configuration and execute it into `out` (default results/<timestamp>)."""
+    config = config.resolved()
+    todo, skipped = plan_run(config)
+    return execute(todo, out if out is not None else default_out_dir(), config.to_dict(), resume=resume,
+                   skipped=skipped, backend=backend, n_jobs=jobs, progress=progress, max_jobs=max_jobs)

@@ -26,6 +26,7 @@ executed or unpickled: the manifest is parsed as JSON, the arrays are read with
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -35,14 +36,13 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..errors import SubmissionError
-from ..experiments.config import Job, RunConfig, job_hparams
-from ..experiments.job import train_stages
+from ..experiments.config import Job
+from ..experiments.job import run_job
 from ..experiments.launchers import parallel_map, progress_bar
-from ..experiments.sweep import plan
+from ..experiments.sweep import plan_run
 from ..methods import method_spec
 from ..provenance import VERSION
-from ..scoring import get_suite, score_predictions
-from ..scoring.score import predict_suite
+from ..scoring import Scores
 from .validate import (atomic_write, check_submission, finite_or_none, load_entries, publish,
                                read_manifest, render_leaderboard, scan_npz, sha256_file)
 from .format import (CLAIMABLE, FORMAT, FORMAT_VERSION, LEADERBOARD_DIR, OFFICIAL_SUITE, SCHEMA,
@@ -57,28 +57,20 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "SCHEMA", "OFFICIAL_SUITE", "SMOKE_SUITE"
 # ---------------------------------------------------------------- evaluate: train, predict, write a submission
 
 
-def train_method(job: Job, config: RunConfig) -> Any:
-    """Train one (env, method, seed) through all its stages exactly as `runner.run_job` does; return it."""
-    method, _, steps = train_stages(job, config)
-    for _ in steps:
-        pass
-    return method
+def predict_job(job: Job) -> tuple[Job, dict[str, np.ndarray], Any]:
+    """Train and predict every suite input of (env, evaluation seed) exactly as `causalbench run` does (one job
+    function), and return the scores of those predictions."""
+    result = run_job(dataclasses.replace(job, keep_predictions=True))
+    assert result.predictions is not None
+    preds = {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in result.predictions.items()}
+    return job, preds, Scores.from_dict(result.records[-1]["scores"])
 
 
-def predict_job(job: Job, config: RunConfig) -> tuple[Job, dict[str, np.ndarray], Any]:
-    """Train, then predict every suite input of (env, seed) and score those predictions."""
-    method = train_method(job, config)
-    preds = predict_suite(method.predict, get_suite(job.env_id, job.seed, config.n_test))
-    preds = {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in preds.items()}
-    return job, preds, score_predictions(preds, job.env_id, job.seed, config.n_test)
-
-
-def _run(jobs: list[Job], config: RunConfig, n_jobs: int, progress: bool) -> Iterable[tuple[Job, dict, Any]]:
+def _run(jobs: list[Job], n_jobs: int, progress: bool) -> Iterable[tuple[Job, dict, Any]]:
     bar = progress_bar(len(jobs), progress, desc=f"causalbench evaluate {jobs[0].method}" if jobs else
                        "causalbench evaluate")
     try:
-        results = parallel_map(predict_job, jobs, n_jobs, config)
-        for result in results:
+        for result in parallel_map(predict_job, jobs, n_jobs):
             bar.update(1)
             yield result
     finally:
@@ -153,12 +145,12 @@ def evaluate(method: str, out: str | Path | None = None, suite: SuiteSpec = OFFI
     out = Path(out) if out is not None else Path(f"{name or method}.json")
     if out.suffix != ".json":
         raise SubmissionError(f"--out must name a .json manifest, got {out.name}")
-    config = suite.run_config((method,))
-    todo, skipped = plan(config)
+    config = dataclasses.replace(suite.run_config((method,)), references=False)
+    todo, skipped = plan_run(config)
     if not todo:
         reasons = "; ".join(f"{s['env_id']}: {s['reason']}" for s in skipped[:2])
         raise SubmissionError(f"method {method!r} applies to none of the suite's environments ({reasons})")
-    results = sorted(_run(todo, config, jobs, progress), key=lambda r: (r[0].env_id, r[0].seed))
+    results = sorted(_run(todo, jobs, progress), key=lambda r: (r[0].env_id, r[0].seed))
     na = {s["env_id"]: " ".join(str(s["reason"]).split())[:300] for s in skipped}
     return write_submission(out, method, suite, results, na, name=name, authors=authors, paper=paper,
-                            description=description, hparams=job_hparams(todo[0], config), claims=claims)
+                            description=description, hparams=todo[0].resolved_hparams(), claims=claims)

@@ -22,11 +22,12 @@ FORMAT = "causalbench-submission"
 FORMAT_VERSION = 1
 ENTRY_FORMAT = "causalbench-leaderboard-entry"
 LEADERBOARD_DIR = Path(__file__).resolve().parents[2] / "leaderboard"
-CLAIMABLE = ("risk_id", "risk_worst", "ood_score", "spurious_reliance", "causal_reliance", "effect_error", "regret")
+CLAIMABLE = ("excess_risk_id", "ood_link", "ood_worst", "spurious_reliance", "causal_reliance", "effect_error", "regret")
 # Per-seed entry metrics; `ood_worst` = the largest per-shift normalised risk (comparable across envs).
-ENTRY_METRICS = ("ood_score", "ood_worst", "ood_link", "spurious_reliance", "causal_reliance", "effect_error",
-                 "risk_id", "risk_worst", "regret")
-OVERALL_METRICS = ("ood_worst", "ood_score", "ood_link", "spurious_reliance", "effect_error")
+# Per-seed entry metrics and the overall columns (means over envs per seed, then over seeds).
+ENTRY_METRICS = ("effect_error", "ood_link", "ood_worst", "spurious_reliance", "causal_reliance", "excess_risk_id",
+                 "regret")
+OVERALL_METRICS = ("effect_error", "ood_link", "ood_worst", "spurious_reliance", "regret")
 REL_TOL, ABS_TOL = 1e-6, 1e-9  # claimed vs re-scored metrics
 
 
@@ -53,9 +54,9 @@ class SuiteSpec:
 
 
 # The official suite: the runner's default envs and test size, seeds 0, 1, 2.
-OFFICIAL_SUITE = SuiteSpec("official-v1", suite(DEFAULT_SUITE), (0, 1, 2), RunConfig.n_test)
+OFFICIAL_SUITE = SuiteSpec("official-v2", suite(DEFAULT_SUITE), (0, 1, 2), RunConfig.n_test)
 # A quick suite to try the tooling (never accepted into the official leaderboard).
-SMOKE_SUITE = SuiteSpec("smoke-v1", suite("smoke"), (0,), 200, n_train=400,
+SMOKE_SUITE = SuiteSpec("smoke-v2", suite("smoke"), (0,), 200, n_train=400,
                         budget=2000, num_envs=64, overrides=(("steps", 60),))
 SUITES = {s.id: s for s in (OFFICIAL_SUITE, SMOKE_SUITE)}
 
@@ -94,7 +95,7 @@ SCHEMA: dict[str, Any] = {
         "benchmark_version": {"type": "string", "pattern": r"^[0-9]+\.[0-9]+\.[0-9]+[A-Za-z0-9.+-]{0,30}$",
                               "description": "causalbench.__version__ the predictions were made with"},
         "suite": {"type": "object", "additionalProperties": False, "required": ["id", "envs", "seeds", "n_test"],
-                  "description": "must equal the leaderboard's suite (official-v1)",
+                  "description": "must equal the leaderboard's suite (official-v2)",
                   "properties": {
                       "id": {"type": "string", "pattern": _NAME},
                       "envs": {"type": "array", "items": {"type": "string", "pattern": _ENV}, "minItems": 1,

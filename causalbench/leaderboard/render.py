@@ -11,30 +11,20 @@ import html
 import math
 from typing import Any, Iterable, Mapping, Sequence
 
-from .format import OFFICIAL_SUITE
+from ..scoring.metrics import METRICS
+from .format import OFFICIAL_SUITE, OVERALL_METRICS
 
 TRACKS = ("observational", "observational+domains", "interventional", "online")
 TRACK_COLORS = {"observational": "#4c72b0", "observational+domains": "#dd8452", "interventional": "#55a868",
                 "online": "#c44e52"}
-OVERALL = (("ood_worst", "worst-shift risk (norm.)"), ("ood_score", "OOD score"), ("ood_link", "OOD: link shifts"),
-           ("spurious_reliance", "spurious reliance"), ("effect_error", "effect error"))
-PER_ENV = (("ood_score", "OOD score"), ("risk_worst", "worst-shift risk"), ("spurious_reliance", "spurious reliance"),
-           ("effect_error", "effect error"), ("regret", "regret"))
-# The key every table is ranked by (after coverage): the normalised risk on the worst shift, so a method
-# cannot rank high by exploiting a spurious proxy on the shifts that keep it while failing where it breaks.
-RANK_BY = "ood_worst"
-LOSS_NAMES = {"mse": "MSE", "cross_entropy": "cross-entropy"}
-DEFINITIONS = (
-    ("OOD score", "mean over the env's shifted test sets of (R(f) − R(oracle)) / (R(null) − R(oracle)); "
-                  "0 = the causal oracle, 1 = a constant predictor, > 1 worse than a constant"),
-    ("OOD: link shifts", "the OOD score over the shifts that break or reverse the spurious link only"),
-    ("worst-shift risk (norm.)", "the largest of those per-shift terms: the normalised risk on the worst shift "
-                                 "(per-env tables give the raw worst-shift risk in the env's loss)"),
-    ("spurious reliance", "share of the model's total feature reliance (output change when a feature is "
-                          "permuted) that falls on spurious features; the oracle has 0"),
-    ("effect error", "RMS error of the model's implied E[Y | do(X = a)] over features and values, in sd(Y)"),
-    ("regret", "decision envs: expected utility lost by acting greedily on the model's predictions"),
-)
+OVERALL = tuple((m, METRICS[m].label) for m in OVERALL_METRICS)
+PER_ENV = tuple((m, METRICS[m].label) for m in ("effect_error", "ood_link", "ood_worst", "spurious_reliance", "regret"))
+# The key every table is ranked by (after coverage): the ruler's measure of causal confusion, the error of the
+# model's implied interventional contrasts; OOD on link shifts and regret are shown beside it.
+RANK_BY = "effect_error"
+LOSS_NAMES = {"mse": "Var(Y) units", "cross_entropy": "nats"}
+DEFINITIONS = tuple((METRICS[m].label, f"{METRICS[m].description} ({METRICS[m].unit})")
+                    for m in dict.fromkeys((*OVERALL_METRICS, "excess_risk_id")))
 
 
 def fmt(summary: Mapping[str, Any] | None) -> str:
@@ -121,7 +111,7 @@ def readme(entries: Sequence[Mapping[str, Any]]) -> str:
         if not rows:
             continue
         loss = _loss(entries, env_id)
-        lines += [f"### {env_id} (version {env_id.rsplit('-', 1)[-1]}; worst-shift risk in {loss})", "",
+        lines += [f"### {env_id} (version {env_id.rsplit('-', 1)[-1]}; excess risk in {loss})", "",
                   "| method | track | " + " | ".join(label for _, label in PER_ENV) + " |",
                   "|---|---|" + "---|" * len(PER_ENV)]
         for e in rows:
@@ -217,7 +207,7 @@ def _env_table(entries: Sequence[Mapping[str, Any]], env_id: str) -> str:
         f'{html.escape(e["method"])}</td><td data-value="{e["track"]}">{e["track"]}</td>'
         + "".join(_cell(e["results"][env_id]["summary"][m]) for m, _ in PER_ENV) + "</tr>"
         for e in sorted(rows, key=lambda e: (_mean(e["results"][env_id]["summary"][RANK_BY]), e["method"])))
-    title = f"{env_id} — version {env_id.rsplit('-', 1)[-1]}, worst-shift risk in {_loss(entries, env_id)}"
+    title = f"{env_id} — version {env_id.rsplit('-', 1)[-1]}, excess risk in {_loss(entries, env_id)}"
     return (f'<details><summary>{html.escape(title)}</summary>'
             f'<table class="sortable env" data-env="{html.escape(env_id)}">'
             f"<thead>{head}</thead><tbody>{body}</tbody></table></details>")
@@ -233,9 +223,9 @@ def nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
 
 
 def scatter(entries: Sequence[Mapping[str, Any]], width: int = 680, height: int = 420) -> str:
-    """Inline SVG: spurious reliance (x) against OOD score (y), ±1 std bars, one point per entry."""
+    """Inline SVG: spurious reliance (x) against effect error (y), ±1 std bars, one point per entry."""
     left, right, top, bottom = 56, 170, 20, 46
-    pts = [(e, e["overall"]["spurious_reliance"], e["overall"]["ood_score"]) for e in entries]
+    pts = [(e, e["overall"]["spurious_reliance"], e["overall"]["effect_error"]) for e in entries]
     pts = [(e, x, y) for e, x, y in pts if _value(x) and _value(y)]
     ticks = nice_ticks(min([0.0] + [y["mean"] - (y["std"] or 0) for _, _, y in pts]),
                        max([1.1] + [y["mean"] + (y["std"] or 0) for _, _, y in pts]))
@@ -243,7 +233,7 @@ def scatter(entries: Sequence[Mapping[str, Any]], width: int = 680, height: int 
     sx = (lambda v: left + (width - left - right) * min(max(v, 0.0), 1.0))
     sy = (lambda v: top + (height - top - bottom) * (1 - (v - y_lo) / (y_hi - y_lo)))
     out = [f'<svg id="plot" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="OOD score against spurious reliance">',
+           f'viewBox="0 0 {width} {height}" role="img" aria-label="effect error against spurious reliance">',
            f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" '
            'class="frame"/>']
     for t in (0, 0.25, 0.5, 0.75, 1.0):
@@ -252,13 +242,13 @@ def scatter(entries: Sequence[Mapping[str, Any]], width: int = 680, height: int 
     for t in ticks:
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{sy(t):.1f}" y2="{sy(t):.1f}" class="grid"/>'
                    f'<text x="{left - 6}" y="{sy(t) + 4:.1f}" text-anchor="end">{t:g}</text>')
-    for level, label in ((0.0, "causal oracle"), (1.0, "constant")):
+    for level, label in ((0.0, "right about every intervention"),):
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{sy(level):.1f}" y2="{sy(level):.1f}" class="ref"/>'
                    f'<text x="{width - right - 4}" y="{sy(level) - 4:.1f}" text-anchor="end" '
                    f'class="reflabel">{label}</text>')
     out.append(f'<text x="{(left + width - right) / 2}" y="{height - 8}" text-anchor="middle">spurious reliance '
                f'(mean over envs) →</text><text transform="translate(14 {(top + height - bottom) / 2}) rotate(-90)" '
-               f'text-anchor="middle">OOD score (0 = oracle, 1 = constant)</text>')
+               f'text-anchor="middle">effect error (sd(Y))</text>')
     for e, x, y in pts:
         color = TRACK_COLORS.get(e["track"], "#777")
         cx, cy = sx(x["mean"]), sy(y["mean"])
@@ -266,7 +256,7 @@ def scatter(entries: Sequence[Mapping[str, Any]], width: int = 680, height: int 
         name = html.escape(e["method"], quote=True)
         out.append(
             f'<g class="point" data-method="{name}" data-track="{e["track"]}">'
-            f'<title>{name} ({e["track"]}): OOD score {html.escape(fmt(y))}, '
+            f'<title>{name} ({e["track"]}): effect error {html.escape(fmt(y))}, '
             f'spurious reliance {html.escape(fmt(x))}</title>'
             f'<line x1="{sx(x["mean"] - dx):.1f}" x2="{sx(x["mean"] + dx):.1f}" y1="{cy:.1f}" y2="{cy:.1f}" '
             f'stroke="{color}"/>'

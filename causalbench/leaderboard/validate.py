@@ -22,6 +22,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..env.registry import make
+from ..experiments.config import EVAL_SEED_OFFSET
 from ..errors import CausalBenchError, SubmissionError
 from ..methods import METHODS
 from ..provenance import VERSION
@@ -208,9 +209,7 @@ def finite_or_none(x: Any) -> Any:
 
 def headline(scores: Any) -> dict[str, Any]:
     """The per-seed numbers an entry keeps (NaN -> None)."""
-    worst = [v for v in scores.ood.values() if math.isfinite(v)]
-    out = {m: finite_or_none(getattr(scores, m)) for m in ENTRY_METRICS if m != "ood_worst"}
-    out["ood_worst"] = max(worst) if worst else None
+    out = {m: finite_or_none(getattr(scores, m)) for m in ENTRY_METRICS}
     out["reliance_defined"] = bool(scores.reliance_defined)
     return out
 
@@ -251,7 +250,7 @@ def check_submission(path: str | Path, suite: SuiteSpec = OFFICIAL_SUITE, limits
             env = make(env_id)
             per_seed, loss = {}, None
             for seed in suite.seeds:
-                expected = get_suite(env, seed, suite.n_test).input_shapes()
+                expected = get_suite(env, EVAL_SEED_OFFSET + seed, suite.n_test).input_shapes()
                 given = layout[(env_id, seed)]
                 missing = [k for k in expected if k not in given]
                 if missing:
@@ -273,7 +272,7 @@ def check_submission(path: str | Path, suite: SuiteSpec = OFFICIAL_SUITE, limits
                         raise SubmissionError(f"{env_id}/{seed}/{name}: predictions contain NaN or inf")
                     preds[name] = arr
                 try:
-                    scores = score_predictions(preds, env, seed, suite.n_test)
+                    scores = score_predictions(preds, env, EVAL_SEED_OFFSET + seed, suite.n_test)
                 except CausalBenchError as err:
                     raise SubmissionError(f"{env_id} seed {seed}: {err}") from None
                 _cross_check(claims.get(env_id, {}).get(str(seed), {}), scores, env_id, seed)
@@ -282,7 +281,7 @@ def check_submission(path: str | Path, suite: SuiteSpec = OFFICIAL_SUITE, limits
             results[env_id] = {
                 "env_version": env_id.rsplit("-", 1)[-1], "scm_hash": env.scm.hash, "loss": loss,
                 "per_seed": per_seed,
-                "summary": {m: summarize(s[m] for s in per_seed.values()).to_dict() for m in ENTRY_METRICS}}
+                "summary": {m: summarize((s[m] for s in per_seed.values()), m).to_dict() for m in ENTRY_METRICS}}
     overall = {}  # per seed: mean over covered envs; then mean/std/n over seeds
     for m in OVERALL_METRICS:
         per_seed_means = []
@@ -290,7 +289,7 @@ def check_submission(path: str | Path, suite: SuiteSpec = OFFICIAL_SUITE, limits
             values = [results[e]["per_seed"][str(seed)][m] for e in covered]
             values = [v for v in values if v is not None]
             per_seed_means.append(sum(values) / len(values) if values else None)
-        overall[m] = summarize(per_seed_means).to_dict()
+        overall[m] = summarize(per_seed_means, m).to_dict()
     keep = ("method", "track", "authors", "paper", "code", "description", "hparams", "created", "not_applicable")
     return {"format": ENTRY_FORMAT, "entry_version": 1, **{k: data[k] for k in keep if k in data},
             "baseline": bool(baseline), "benchmark_version": data["benchmark_version"], "suite": suite.manifest(),

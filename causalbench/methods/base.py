@@ -44,10 +44,19 @@ class Task:
     action_values: tuple[float, ...] = ()
     context: tuple[str, ...] = ()
     episodic: bool = False   # a multi-step gymnasium task exists (its observation = the feature row)
+    utility: tuple[tuple[float, float], ...] = ()   # per action value: reward = slope * outcome + intercept
 
     @property
     def d(self) -> int:
         return len(self.feature_names)
+
+    def reward(self, outcome: np.ndarray, action_index: np.ndarray) -> np.ndarray:
+        """The decision task's reward of outcomes under actions (indices into `action_values`)."""
+        coefs = np.asarray(self.utility, dtype=float)
+        if not len(coefs):
+            raise CausalBenchError(f"{self.env_id} has no decision task")
+        k = np.asarray(action_index, dtype=np.intp)
+        return coefs[k, 0] * np.asarray(outcome, dtype=float) + coefs[k, 1]
 
     def causal_columns(self) -> list[int]:
         """Feature columns whose role is causal or action (privileged; column-level roles only)."""
@@ -116,5 +125,14 @@ def make_task(env: Any, track: str, privileged: bool = False) -> Task:
         target_kind=env.target_kind, n_domains=len(env.domains) if track == "observational+domains" else 1,
         variables=tuple(env.variables), roles=dict(env.roles) if privileged else None, action=env.action,
         action_values=tuple(env.action_values), context=tuple(env.context_variables) if env.action else (),
-        episodic=bool(getattr(env, "episodic", False)),
+        episodic=bool(getattr(env, "episodic", False)), utility=_utility_coefficients(env),
     )
+
+
+def _utility_coefficients(env: Any) -> tuple[tuple[float, float], ...]:
+    """(slope, intercept) of the env's utility per action value (utilities are affine in the outcome)."""
+    out = []
+    for a in env.action_values if env.action is not None else ():
+        u0, u1 = np.asarray(env.utility(np.array([0.0, 1.0]), np.full(2, a)), dtype=float)
+        out.append((float(u1 - u0), float(u0)))
+    return tuple(out)

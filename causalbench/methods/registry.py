@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import CausalBenchError
-from ..registry import Registry
+from ..registry import Registry, load_entry_point
 from .base import PROTOCOLS, TRACKS, Method, Task
 
 
@@ -45,10 +45,48 @@ def register_method(name: str, entry_point: str | type[Method], *, summary: str,
                      tracks=(track,) if track else ())
 
 
+ENTRY_POINT_GROUP = "causalbench.methods"
+
+
 def method_spec(name: str) -> MethodSpec:
-    """Resolve a registered method (imports its module on first use)."""
-    entry = METHODS.entry(name)
-    cls = METHODS.get(name)
-    track = entry.meta.get("track") or cls.track
-    protocol = entry.meta.get("protocol") or cls.protocol
-    return MethodSpec(name, cls, track, protocol, entry.summary, dict(entry.meta.get("params") or {}))
+    """Resolve a method: a registered name, a "package.module:Class" spec, or a name an installed package
+    exposes in the `causalbench.methods` entry-point group. Specs and entry points work in worker
+    processes too (they are imported by name), so outside methods run under --jobs > 1."""
+    if name in METHODS:
+        entry = METHODS.entry(name)
+        cls = METHODS.get(name)
+        track = entry.meta.get("track") or cls.track
+        protocol = entry.meta.get("protocol") or cls.protocol
+        return MethodSpec(name, cls, track, protocol, entry.summary, dict(entry.meta.get("params") or {}))
+    if ":" in name:
+        try:
+            cls = load_entry_point(name)
+        except (ImportError, AttributeError) as err:
+            raise CausalBenchError(f"cannot import method {name!r}: {err}") from None
+        return _outside_spec(name, cls)
+    found = _entry_points().get(name)
+    if found is not None:
+        return _outside_spec(name, found.load())
+    METHODS.entry(name)  # raises the registry's one-line "unknown method ... did you mean" error
+    raise AssertionError("unreachable")
+
+
+def _outside_spec(name: str, cls: Any) -> MethodSpec:
+    if not (isinstance(cls, type) and issubclass(cls, Method)):
+        raise CausalBenchError(f"{name!r} is not a causalbench Method subclass (got {cls!r})")
+    if cls.track not in TRACKS or cls.protocol not in PROTOCOLS:
+        raise CausalBenchError(f"{name!r}: track {cls.track!r} / protocol {cls.protocol!r} unknown")
+    summary = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
+    return MethodSpec(name, cls, cls.track, cls.protocol, summary, {})
+
+
+def _entry_points() -> dict[str, Any]:
+    """Methods installed packages expose in the `causalbench.methods` entry-point group."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def installed_methods() -> list[str]:
+    """Names of the methods installed packages expose (entry points), for `causalbench list --methods`."""
+    return sorted(_entry_points())

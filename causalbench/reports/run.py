@@ -1,74 +1,81 @@
-"""Reports rebuilt from JSON-lines records alone: a markdown summary and PNG plots.
+"""Run reports rebuilt from JSON-lines records alone: a markdown summary, a terminal table and PNG plots.
 
-Every number says its env (with version), track, protocol and seeds; OOD scores
-say which test sets they average. Aggregation over seeds is `summarize`
-(mean, std, n, 95% interval), the same helper every report uses.
+Every number says its env (with version), track, protocol and number of seeds; metric names,
+units and directions come from the one metric table (`causalbench.scoring.metrics`). Reference
+rows (the exact causal reference, training Bayes predictor and null) are marked and never ranked.
+Identical records give byte-identical reports: every table is sorted.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..experiments.results import read_records
+from ..experiments.results import read_records, write_atomic
+from ..experiments.sweep import SKIPPED_FILE
 from ..scoring.aggregate import summarize
+from ..scoring.metrics import METRICS
 from .plots import plot_all
-from .records import final_stage, fmt, group, metric
+from .records import final_stage, fmt, group, method_order, metric
 
-METRICS = (("risk_id", "ID risk"), ("ood_score", "OOD score"), ("ood_link", "OOD: link shifts"),
-           ("risk_worst", "worst-shift risk"),
-           ("spurious_reliance", "spurious reliance"), ("causal_reliance", "causal reliance"),
-           ("effect_error", "effect error"), ("regret", "regret"))
+TABLE = ("excess_risk_id", "ood_link", "ood_worst", "spurious_reliance", "spurious_reliance_abs", "effect_error",
+         "regret", "regret_worst")
+TERMINAL = ("ood_link", "ood_worst", "spurious_reliance", "effect_error", "regret")
+
+
+def _units() -> list[str]:
+    return [f"- **{METRICS[m].label}** (`{m}`, {METRICS[m].unit}; "
+            f"{'lower' if METRICS[m].lower_is_better else 'higher'} is better): {METRICS[m].description}."
+            for m in TABLE]
+
+
 def summary_markdown(records: list[dict[str, Any]], skipped: Sequence[dict[str, Any]] = ()) -> str:
-    """The markdown summary: one table per env, a per-shift breakdown, continual stages, skipped pairs."""
+    """The markdown summary: one table per env, per-test-set excess risks, continual stages, skipped pairs."""
     if not records:
         return "# causalbench results\n\nNo records yet.\n"
     final = final_stage(records)
     seeds = sorted({r["seed"] for r in final})
+    eval_seeds = sorted({r["eval_seed"] for r in final})
     lines = ["# causalbench results", "",
-             f"Seeds: {', '.join(map(str, seeds))} (training data, method and test sets share the seed). "
-             "Entries are mean ± std over seeds; n = number of seeds. Metrics: ID risk and worst-shift risk are "
-             "MSE (real target) or cross-entropy (binary); OOD score = mean over the listed shifted test sets of "
-             "(R(f) - R(oracle)) / (R(null) - R(oracle)) (0 = causal oracle, 1 = constant); 'OOD: link shifts' "
-             "averages it over the shifts that break or reverse the spurious link only; reliance shares; "
-             "effect error in sd(Y); regret in reward units (decision envs).", ""]
+             f"Training seeds {', '.join(map(str, seeds))}; evaluation seeds {', '.join(map(str, eval_seeds))} "
+             "(a disjoint namespace). Entries are mean ± std over seeds, n = number of seeds; references "
+             "(track `reference`) are exact predictors computed from the SCM, shown for scale and never ranked.",
+             "", "Metrics:", "", *_units(), ""]
     for (env_id,), env_recs in group(final, "env_id").items():
-        shifts = sorted(next(iter(env_recs))["scores"]["ood"])
-        n_test = env_recs[0]["n_test"]
+        by_method = group(env_recs, "method")
+        shifted = sorted(k for k in env_recs[0]["scores"]["excess_risk"] if k != "id")
         lines += [f"## {env_id}", "",
-                  f"Test sets (n = {n_test} each): id; shifts {', '.join(shifts)}.", "",
-                  "| method | track | protocol | n | " + " | ".join(label for _, label in METRICS) + " |",
-                  "|---|---|---|---|" + "---|" * len(METRICS)]
-        by_method = group(env_recs, "method", "track", "protocol")
-        for (method, track, protocol), recs in by_method.items():
-            cells = [fmt(metric(recs, m)) for m, _ in METRICS]
-            lines.append(f"| {method} | {track} | {protocol} | {len(recs)} | " + " | ".join(cells) + " |")
-        lines += ["", "<details><summary>risk on each test set</summary>", "",
-                  "| method | " + " | ".join(["id", *shifts]) + " |", "|---|" + "---|" * (len(shifts) + 1)]
-        for (method, _, _), recs in by_method.items():
-            row = [fmt(summarize(r["scores"]["risk_id"] for r in recs))]
-            row += [fmt(summarize(r["scores"]["risk"].get(s) for r in recs)) for s in shifts]
-            lines.append(f"| {method} | " + " | ".join(row) + " |")
-        kinds = sorted({k for r in env_recs for k in r["scores"].get("ood_by_kind", {})})
-        lines += ["", "OOD score by shift kind:", "", "| method | " + " | ".join(kinds) + " |",
-                  "|---|" + "---|" * len(kinds)]
-        for (method, _, _), recs in by_method.items():
-            row = [fmt(summarize(r["scores"].get("ood_by_kind", {}).get(k) for r in recs)) for k in kinds]
+                  f"Test sets (n = {env_recs[0]['n_test']} each): id; {', '.join(shifted)}.", "",
+                  "| method | track | protocol | n | " + " | ".join(METRICS[m].label for m in TABLE) + " |",
+                  "|---|---|---|---|" + "---|" * len(TABLE)]
+        for method in method_order(env_recs):
+            recs = by_method[(method,)]
+            cells = [fmt(metric(recs, m)) for m in TABLE]
+            lines.append(f"| {method} | {recs[0]['track']} | {recs[0]['protocol']} | {len(recs)} | "
+                         + " | ".join(cells) + " |")
+        lines += ["", "<details><summary>excess risk on each test set</summary>", "",
+                  "| method | " + " | ".join(["id", *shifted]) + " |", "|---|" + "---|" * (len(shifted) + 1)]
+        for method in method_order(env_recs):
+            recs = by_method[(method,)]
+            row = [fmt(summarize((r["scores"]["excess_risk"].get(s) for r in recs), "ood_worst"))
+                   for s in ["id", *shifted]]
             lines.append(f"| {method} | " + " | ".join(row) + " |")
         lines += ["", "</details>", ""]
     staged = [r for r in records if r["protocol"] == "continual"]
     if staged:
         lines += ["## Continual training, stage by stage", "",
-                  "| env | method | stage | domain | n | OOD score | spurious reliance | effect error |",
+                  "| env | method | stage | domain | n | OOD: link shifts | spurious reliance | effect error |",
                   "|---|---|---|---|---|---|---|---|"]
-        for (env_id, method, stage), recs in sorted(group(staged, "env_id", "method", "stage").items()):
+        for (env_id, method, stage), recs in group(staged, "env_id", "method", "stage").items():
             lines.append(f"| {env_id} | {method} | {stage + 1} | {recs[0]['stage_domain']} | {len(recs)} | "
-                         f"{fmt(metric(recs, 'ood_score'))} | {fmt(metric(recs, 'spurious_reliance'))} | "
+                         f"{fmt(metric(recs, 'ood_link'))} | {fmt(metric(recs, 'spurious_reliance'))} | "
                          f"{fmt(metric(recs, 'effect_error'))} |")
         lines.append("")
     if skipped:
         lines += ["## Not applicable", ""]
-        lines += [f"- {s['method']} on {s['env_id']}: {s['reason']}" for s in skipped]
+        lines += [f"- {s['method']} on {s['env_id']}: {s['reason']}"
+                  for s in sorted(skipped, key=lambda s: (s["env_id"], s["method"]))]
         lines.append("")
     return "\n".join(lines)
 
@@ -76,25 +83,26 @@ def summary_markdown(records: list[dict[str, Any]], skipped: Sequence[dict[str, 
 def compact_table(records: list[dict[str, Any]]) -> str:
     """A terminal table of the headline metrics (final stage, mean ± std over seeds)."""
     final = final_stage(records)
-    cols = ("ood_score", "ood_link", "spurious_reliance", "effect_error", "regret")
-    head = f"{'env':<22} {'method':<18} {'track':<22} " + " ".join(f"{c:>17}" for c in cols)
+    head = f"{'env':<22} {'method':<20} {'track':<22} " + " ".join(f"{c:>17}" for c in TERMINAL)
     lines = [head, "-" * len(head)]
-    for (env_id, method, track), recs in group(final, "env_id", "method", "track").items():
-        lines.append(f"{env_id:<22} {method:<18} {track:<22} " + " ".join(f"{fmt(metric(recs, c)):>17}" for c in cols))
+    for (env_id,), env_recs in group(final, "env_id").items():
+        by_method = group(env_recs, "method")
+        for method in method_order(env_recs):
+            recs = by_method[(method,)]
+            lines.append(f"{env_id:<22} {method:<20} {recs[0]['track']:<22} "
+                         + " ".join(f"{fmt(metric(recs, c)):>17}" for c in TERMINAL))
     return "\n".join(lines)
 
 
-def write_report(directory: str | Path) -> list[Path]:
+def write_report(directory: str | Path, plots: bool = True) -> list[Path]:
     """Rebuild summary.md and plots/*.png in `directory` from its results.jsonl alone."""
-    import json
-
     directory = Path(directory)
     records = read_records(directory)
-    skipped_path = directory / "skipped.json"
+    skipped_path = directory / SKIPPED_FILE
     skipped = json.loads(skipped_path.read_text()) if skipped_path.exists() else []
     summary = directory / "summary.md"
-    summary.write_text(summary_markdown(records, skipped))
+    write_atomic(summary, summary_markdown(records, skipped))
     written = [summary]
-    if records:
-        written += plot_all(records, directory / "plots")
+    if records and plots:
+        written += plot_all(records, directory / "plots", skipped)
     return written

@@ -78,9 +78,9 @@ def path_lines(report: Sequence[dict[str, Any]]) -> list[str]:
                   f"- all runs: {_f(p['disagreement_all'])}",
                   f"- final spurious reliance: {_s(p['spurious_reliance'])}, range "
                   f"[{_f((p['spurious_reliance_range'] or [None])[0])}, {_f((p['spurious_reliance_range'] or [None, None])[1])}]",
-                  f"- final OOD score: {_s(p['ood_score'])}", "",
+                  f"- final OOD excess risk on link shifts: {_s(p['ood_link'])}", "",
                   "| order | spurious reliance | OOD score |", "|---|---|---|"]
-        lines += [f"| {o} | {_s(v['spurious_reliance'])} | {_s(v['ood_score'])} |" for o, v in p["per_order"].items()]
+        lines += [f"| {o} | {_s(v['spurious_reliance'])} | {_s(v['ood_link'])} |" for o, v in p["per_order"].items()]
         if p["missing_predictions"]:
             lines.append(f"\n{p['missing_predictions']} run(s) have no stored predictions and are left out.")
         lines.append("")
@@ -93,7 +93,7 @@ def summary_markdown(records: Sequence[dict[str, Any]], curves: Sequence[Curve],
     sizes = sorted({s for c in curves for s in c.sizes})
     seeds = sorted({s for c in curves for s in c.seeds})
     n_test = records[0]["n_test"]
-    kinds = ", ".join(f"{t} ({k})" for t, k in records[0]["shift_kinds"].items())
+    kinds = ", ".join(sorted(t for t in records[0]["scores"]["excess_risk"] if t != "id"))
     lines = [f"# Scaling study: {env_id}", "",
              f"Sizes N = {', '.join(map(str, sizes))}; seeds {', '.join(map(str, seeds))} (training data, "
              f"initialisation and test sets share the seed); {n_test} rows per test set. Test sets: id; {kinds}.",
@@ -103,8 +103,8 @@ def summary_markdown(records: Sequence[dict[str, Any]], curves: Sequence[Curve],
              "Fit: y = a + b (N / N_min)^-c by weighted least squares on the seed means; a = asymptote with a 95% "
              "percentile-bootstrap interval over seeds; slope = dy / dlog10 N at the largest N. 'flat': a constant "
              "fits as well (F-test p > 0.05), a = level; 'no plateau': still changing like log N, asymptote not "
-             "identified. OOD score: mean over shifted test sets of (R - R(oracle)) / (R(null) - R(oracle)) "
-             "(0 = causal oracle, 1 = constant); 'OOD score, <kind> shifts' averages only that kind's test sets.",
+             "identified. OOD excess risk: R(f) - R(Bayes) of each test distribution, in Var(Y) units (real target) "
+             "or nats (binary); 'OOD excess risk, <kind> shifts' averages only that kind's test sets.",
              "", "## Fitted asymptotes", ""]
     lines += fits_table(curves, fits, metrics)
     lines += ["", "## Mean over seeds at each size", "",
@@ -151,7 +151,7 @@ def write_scaling_report(directory: str | Path, plots: bool = True) -> tuple[str
     text = [terminal_table(curves, fits, [m for m, _ in HEADLINE],
                            f"{records[0]['env_id']}: fitted asymptote a [95% CI] of y = a + b N^-c"),
             "", terminal_table(curves, fits, [f"ood:{k}" for k in kinds],
-                               "OOD score on each kind of shift (mean of its test sets' terms): asymptote")]
+                               "OOD excess risk on each kind of shift (mean of its test sets' terms): asymptote")]
     for p in paths:
         text += ["", f"path dependence, {p['method']} (N = {p['n_train']}, orders {'; '.join(p['orders'])}, "
                  f"{p['runs']} runs): seed disagreement across seeds {_s(p['disagreement_across_seeds'])}, across "

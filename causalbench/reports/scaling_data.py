@@ -12,13 +12,15 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..env.registry import make
-from ..experiments.scaling import PATH_EVAL_SEED, prediction_path
+from ..experiments.config import EVAL_SEED_OFFSET
+from ..experiments.scaling import PATH_EVAL_INDEX, prediction_path
 from ..methods import method_spec
 from ..scoring import seed_disagreement
 from ..scoring.aggregate import Summary, summarize
 from .fit import CurveFit, fit_curve
 
-HEADLINE = (("risk_id", "ID risk"), ("ood_score", "OOD score"), ("spurious_reliance", "spurious reliance"),
+HEADLINE = (("excess_risk_id", "ID excess risk"), ("ood_link", "OOD excess risk, link shifts"),
+            ("spurious_reliance", "spurious reliance"),
             ("effect_error", "effect error"))
 SHIFT_KINDS = ("spurious_break", "spurious_reversal", "confounder", "causal_covariate", "noise", "mechanism")
 
@@ -60,28 +62,28 @@ class Curve:
 
 
 def metric_value(record: dict[str, Any], metric: str) -> float | None:
-    """A headline score, or `ood:<kind>`: the mean OOD-score term over the env's shifts of that kind."""
+    """A headline score, or `ood:<kind>`: the mean excess risk over the env's shifts of that kind."""
     scores = record["scores"]
     if metric.startswith("ood:"):
-        kind = metric[4:]
-        terms = [v for t, v in scores["ood"].items()
-                 if record["shift_kinds"].get(t) == kind and v is not None and math.isfinite(v)]
-        return float(np.mean(terms)) if terms else None
+        return scores["ood_by_kind"].get(metric[4:])
     return scores.get(metric)
 
 
 def shift_kinds(records: Sequence[dict[str, Any]]) -> list[str]:
     """The shift kinds present, in SHIFT_KINDS order."""
-    present = {k for r in records[:1] for k in r["shift_kinds"].values()}
+    present = {k for r in records[:1] for k in r["scores"]["ood_by_kind"]}
     return [k for k in SHIFT_KINDS if k in present]
 
 
 def metric_label(metric: str) -> str:
-    return dict(HEADLINE).get(metric) or (f"OOD score, {metric[4:]} shifts" if metric.startswith("ood:") else metric)
+    return dict(HEADLINE).get(metric) or (f"OOD excess risk, {metric[4:]} shifts" if metric.startswith("ood:")
+                                          else metric)
 
 
 def _final(records: Sequence[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [r for r in records if r.get("kind") == kind and r["stage"] == r["n_stages"] - 1]
+    study = {"curve": "scaling", "path": "scaling-path"}[kind]
+    return [{**r, "width": r["hparams"].get("width")} for r in records
+            if r.get("study") == study and r["stage"] == r["n_stages"] - 1]
 
 
 def build_curves(records: Sequence[dict[str, Any]]) -> list[Curve]:
@@ -131,7 +133,7 @@ def path_dependence(records: Sequence[dict[str, Any]], directory: Path) -> list[
                 missing += 1
 
         def disagreement(groups: dict[Any, list[dict[str, np.ndarray]]]) -> Summary:
-            values = [seed_disagreement(g, env, seed=PATH_EVAL_SEED, n=n_test) for g in groups.values() if len(g) > 1]
+            values = [seed_disagreement(g, env, seed=EVAL_SEED_OFFSET + PATH_EVAL_INDEX, n=n_test) for g in groups.values() if len(g) > 1]
             return summarize(values)
 
         by_order: dict[Any, list] = defaultdict(list)
@@ -139,24 +141,24 @@ def path_dependence(records: Sequence[dict[str, Any]], directory: Path) -> list[
         for (order, seed), p in preds.items():
             by_order[order].append(p)
             by_seed[seed].append(p)
-        overall = (seed_disagreement(list(preds.values()), env, seed=PATH_EVAL_SEED, n=n_test)
+        overall = (seed_disagreement(list(preds.values()), env, seed=EVAL_SEED_OFFSET + PATH_EVAL_INDEX, n=n_test)
                    if len(preds) > 1 else math.nan)
         per_order = {" > ".join(o): {"spurious_reliance": summarize(r["scores"]["spurious_reliance"] for r in rs
                                                                     ).to_dict(),
-                                    "ood_score": summarize(r["scores"]["ood_score"] for r in rs).to_dict()}
+                                    "ood_link": summarize(r["scores"]["ood_link"] for r in rs).to_dict()}
                      for o, rs in _group_by(recs, lambda r: tuple(r["order"])).items()}
         spur = [r["scores"]["spurious_reliance"] for r in recs]
         out.append({
             "env_id": recs[0]["env_id"], "method": method, "n_train": recs[0]["n_train"], "hparams": recs[0]["hparams"],
             "orders": [" > ".join(o) for o in dict.fromkeys(tuple(r["order"]) for r in recs)],
             "seeds": sorted({r["seed"] for r in recs}), "runs": len(recs), "missing_predictions": missing,
-            "eval_seed": PATH_EVAL_SEED, "n_test": n_test,
+            "eval_seed": EVAL_SEED_OFFSET + PATH_EVAL_INDEX, "n_test": n_test,
             "disagreement_across_seeds": disagreement(by_order).to_dict(),
             "disagreement_across_orders": disagreement(by_seed).to_dict(),
             "disagreement_all": None if not math.isfinite(overall) else overall,
             "spurious_reliance": summarize(spur).to_dict(),
             "spurious_reliance_range": [min(spur), max(spur)] if spur else None,
-            "ood_score": summarize(r["scores"]["ood_score"] for r in recs).to_dict(),
+            "ood_link": summarize(r["scores"]["ood_link"] for r in recs).to_dict(),
             "per_order": per_order,
         })
     return out

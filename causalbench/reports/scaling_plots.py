@@ -13,7 +13,7 @@ from .scaling_data import HEADLINE, Curve, metric_label
 
 FAMILY_COLORS = {"erm-linear": ["#6a3d9a"], "erm-mlp": ["#9ecae1", "#4292c6", "#08519c", "#08306b"],
                  "continual": ["#fdae6b", "#f16913", "#a63603", "#7f2704"], "continual-replay": ["#fdd0a2", "#d94801"],
-                 "causal-oracle": ["#000000"]}
+                 "causal-oracle": ["#000000"], "erm-causal-features": ["#000000"]}
 OTHER = ["#2ca02c", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 
@@ -74,7 +74,7 @@ def _grid_figure(curves: Sequence[Curve], fits: dict, metrics: Sequence[str], ti
         members = [c for c in curves if c.fraction == f or c.fraction is None]
         for j, m in enumerate(metrics):
             ax = axes[i, j]
-            _panel(ax, members, fits, m, styles, log_y=(m == "risk_id" and _spans_decades(members, m)))
+            _panel(ax, members, fits, m, styles, log_y=(m == "excess_risk_id" and _spans_decades(members, m)))
             for value in (reference_lines or {}).get(m, ()):
                 ax.axhline(value, color="grey", lw=0.7, ls="-.")
             if i == 0:
@@ -111,7 +111,7 @@ def plot_path_dependence(paths: Sequence[dict[str, Any]], records: Sequence[dict
     for i, p in enumerate(paths):
         recs = [r for r in records if r.get("kind") == "path" and r["method"] == p["method"]
                 and r["stage"] == r["n_stages"] - 1]
-        for j, name in enumerate(("spurious_reliance", "ood_score")):
+        for j, name in enumerate(("spurious_reliance", "ood_link")):
             ax = axes[i, j]
             for x, order in enumerate(p["orders"]):
                 ys = [r["scores"][name] for r in recs if " > ".join(r["order"]) == order]
@@ -140,12 +140,11 @@ def plot_scaling(curves: Sequence[Curve], fits: dict, kinds: Sequence[str], path
     env_id = records[0]["env_id"]
     out = [_grid_figure(curves, fits, [m for m, _ in HEADLINE],
                         f"{env_id}: metrics vs training-set size (mean and 95% interval over seeds; dotted: fit "
-                        "a + b N^-c). OOD score 0 = causal oracle, 1 = constant", directory / "scaling.png",
-                        {"ood_score": [0.0, 1.0]})]
+                        "a + b N^-c). OOD: excess risk over each test distribution's Bayes predictor", directory / "scaling.png",
+                        {})]
     if kinds:
         out.append(_grid_figure(curves, fits, [f"ood:{k}" for k in kinds],
-                                f"{env_id}: OOD score by kind of shift (0 = causal oracle, 1 = constant)",
-                                directory / "ood_by_shift.png", {f"ood:{k}": [0.0, 1.0] for k in kinds}))
+                                f"{env_id}: OOD excess risk by kind of shift", directory / "ood_by_shift.png", {}))
     if paths:
         out.append(plot_path_dependence(paths, records, directory / "path_dependence.png"))
     return out

@@ -24,7 +24,7 @@ from ..seeding import check_n, check_seed, rng
 from .interventions import Intervention, PerSample, Soft
 from .mechanisms import KINDS, NORMAL, Constant, Masked, Mechanism, NoiseSource, Scratch
 
-ROLES = ("target", "causal", "spurious", "action", "other")
+ROLES = ("target", "other")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
@@ -156,34 +156,16 @@ class SCM:
             v.mechanism.check(v.name, cards)
 
     def _validate_roles(self) -> None:
-        g = self._graph
-        targets = [v.name for v in self.variables.values() if v.role == "target"]
+        """A variable's role only marks the target: every other role is computed from the graph by the env."""
         for v in self.variables.values():
             if v.role not in ROLES:
-                raise SCMError(f"variable {v.name!r}: unknown role {v.role!r}; roles: {', '.join(ROLES)}")
-            if v.hidden and v.role != "other":
-                raise SCMError(f"variable {v.name!r} is hidden, so its role must be 'other', not {v.role!r}")
+                raise SCMError(f"variable {v.name!r}: unknown role {v.role!r}; an SCM marks only its target "
+                               f"(roles: {', '.join(ROLES)}); environments derive the others from the graph")
+            if v.hidden and v.role == "target":
+                raise SCMError(f"variable {v.name!r}: the target cannot be hidden")
+        targets = [v.name for v in self.variables.values() if v.role == "target"]
         if len(targets) > 1:
             raise SCMError(f"an SCM has at most one target, got {', '.join(targets)}")
-        if not targets:
-            for v in self.variables.values():
-                if v.role in ("causal", "spurious", "action"):
-                    raise SCMError(f"variable {v.name!r} has role {v.role!r} but the SCM has no target")
-            return
-        y = targets[0]
-        ancestors = nx.ancestors(g, y)
-        observed_paths = g.subgraph([n for n in g if not self.variables[n].hidden])
-        observed_ancestors = nx.ancestors(observed_paths, y)
-        for v in self.variables.values():
-            if v.role == "spurious":
-                if v.name in ancestors:
-                    raise SCMError(f"variable {v.name!r} is 'spurious' but it is an ancestor (a cause) of target {y!r}")
-                if not (nx.ancestors(g, v.name) | {v.name}) & (ancestors | {y}):
-                    # No trek (common ancestor or directed path) = marginally d-separated from the target.
-                    raise SCMError(f"variable {v.name!r} is 'spurious' but is not associated with target {y!r} in the graph")
-            elif v.role in ("causal", "action") and v.name not in observed_ancestors:
-                raise SCMError(f"variable {v.name!r} is {v.role!r} but has no directed path to target {y!r} "
-                               "that avoids hidden variables")
 
     # ---------------------------------------------------------- structure
 

@@ -196,7 +196,8 @@ class Threshold(_LinearPredictor):
 @_register
 @dataclass(frozen=True, eq=False)
 class MLP(Mechanism):
-    """X := w2 . tanh(W1 pa + b1) + b2 + std * N(0, 1): a small fixed random network."""
+    """X := w2 . tanh(W1 pa + b1) + b2 + sum_j c_j z_j + std * N(0, 1): a small fixed random network,
+    with an optional skip term linear in some parents z (`linear`, name -> coefficient)."""
 
     type: ClassVar[str] = "mlp"
     inputs: tuple[str, ...] = ()
@@ -205,9 +206,12 @@ class MLP(Mechanism):
     w2: Any = ()
     b2: float = 0.0
     std: float = 1.0
+    linear: Any = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "inputs", tuple(self.inputs))
+        pairs = self.linear.items() if isinstance(self.linear, Mapping) else self.linear
+        object.__setattr__(self, "linear", tuple((str(k), float(v)) for k, v in pairs))
         for name in ("W1", "b1", "w2"):
             arr = np.array(getattr(self, name), dtype=float)
             arr.setflags(write=False)
@@ -226,7 +230,7 @@ class MLP(Mechanism):
 
     @property
     def parents(self) -> tuple[str, ...]:
-        return self.inputs
+        return tuple(dict.fromkeys(self.inputs + tuple(k for k, _ in self.linear)))
 
     @property
     def noise(self) -> str | None:
@@ -236,6 +240,8 @@ class MLP(Mechanism):
         X = np.column_stack([values[p] for p in self.inputs]) if self.inputs else np.zeros((out.shape[0], 0))
         H = np.tanh(X @ self.W1.T + self.b1)
         z = H @ self.w2 + self.b2
+        for parent, c in self.linear:
+            z += c * values[parent]
         if self.std == 0:
             np.copyto(out, z)
         else:

@@ -1,4 +1,9 @@
-"""Aggregation across seeds: mean, std, n and a 95% t-interval, used by every report."""
+"""Aggregation across seeds: mean, std, n and a 95% interval that stays inside the metric's range.
+
+The interval is the two-sided Student-t interval for the mean (n - 1 degrees of freedom),
+clipped to the range the metric can take (a share never leaves [0, 1], an error is never
+negative); every summary says n. Used by every report and by the leaderboard.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ import math
 from dataclasses import dataclass
 from typing import Iterable
 
+from .metrics import METRICS
+
 
 @dataclass(frozen=True)
 class Summary:
-    """mean +/- std over n seeds, with a two-sided 95% Student-t interval for the mean."""
+    """mean +/- std over n values, with a 95% interval for the mean clipped to the metric's range."""
 
     mean: float
     std: float
@@ -20,7 +27,7 @@ class Summary:
     def __str__(self) -> str:
         if self.n == 0:
             return "n/a"
-        return f"{self.mean:.3g} ± {self.std:.2g}" if self.n > 1 else f"{self.mean:.3g}"
+        return f"{self.mean:.3g} ± {self.std:.2g} (n={self.n})" if self.n > 1 else f"{self.mean:.3g} (n=1)"
 
     def to_dict(self) -> dict[str, float | int | None]:
         return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
@@ -34,8 +41,13 @@ def t_quantile(df: int, q: float = 0.975) -> float:
     return float(t.ppf(q, df))
 
 
-def summarize(values: Iterable[float | None]) -> Summary:
-    """Summary of the finite values (None/NaN are dropped, so n says how many counted)."""
+def summarize(values: Iterable[float | None], metric: str | None = None, low: float = -math.inf,
+              high: float = math.inf) -> Summary:
+    """Summary of the finite values (None/NaN are dropped, so n says how many counted).
+
+    The interval is clipped to [low, high], or to the range of `metric` in the metric table."""
+    if metric is not None and metric in METRICS:
+        low, high = METRICS[metric].low, METRICS[metric].high
     xs = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     n = len(xs)
     if n == 0:
@@ -45,4 +57,4 @@ def summarize(values: Iterable[float | None]) -> Summary:
         return Summary(mean, 0.0, 1, math.nan, math.nan)
     std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
     half = t_quantile(n - 1) * std / math.sqrt(n)
-    return Summary(mean, std, n, mean - half, mean + half)
+    return Summary(mean, std, n, max(mean - half, low), min(mean + half, high))

@@ -9,7 +9,7 @@ from causalbench.methods import make_task, method_spec
 from causalbench.testing import one_line_error
 
 N = 5000
-ICE, IRM = "IceCreamShorts-v0", "IRMLinear-v0"
+ICE, IRM = "IceCreamShorts-v1", "IRMLinear-v0"
 
 
 def stages(name: str, env_id: str, n: int = N, seed: int = 0, **overrides):

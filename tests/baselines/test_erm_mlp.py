@@ -9,7 +9,7 @@ import causalbench as cb
 from causalbench.methods import TRACK_DATA, make_task, method_spec
 
 N = 5000
-ICE = "IceCreamShorts-v0"
+ICE = "IceCreamShorts-v1"
 # Closed-form spurious share of the population regression of S on (I, W), reliance measured on the
 # i.i.d. test mixture (T ~ N(+-0.5, 1): Var T = 1.25, Var I = 6, Var W = (2/7)(5/7); weight on W = 2):
 #   observational  beta_I = a b Var T / Var I = 0.625            -> 6 b_I^2 / (6 b_I^2 + 4 Var W) = 0.742
@@ -28,11 +28,16 @@ def fit(name: str, env_id: str, n: int = N, seed: int = 0):
 
 @pytest.mark.parametrize("name", ["erm-mlp", "erm-mlp-int"])
 def test_spurious_reliance_matches_the_regression_it_approximates(name: str) -> None:
-    # Tolerance 0.06: the slope's sampling error at n = 5,000 moves the share by ~0.01; the rest is
-    # the MLP's departure from linearity (observed 0.725 / 0.746 and 0.375 / 0.419 over seeds 0 / 1).
+    """Linear ERM on the same data matches the closed-form share (its slope's sampling error at n = 5,000 moves
+    the share by ~0.01, the permutation estimate's by ~0.02: 0.05 is over 3 of both); the MLP, which
+    approximates the same (nearly linear) regression, stays within 0.1 of linear ERM (its departure from
+    linearity, found 0.02-0.08 over seeds and test sets)."""
+    linear = name.replace("mlp", "linear")
+    lin = cb.score(fit(linear, ICE).predict, ICE, seed=0)
     s = cb.score(fit(name, ICE).predict, ICE, seed=0)
-    assert abs(s.spurious_reliance - SPURIOUS_SHARE[name]) < 0.06, (s.spurious_reliance, SPURIOUS_SHARE[name])
-    assert s.spurious_reliance > 0.3  # well above the oracle's 0, even with interventional data
+    assert abs(lin.spurious_reliance - SPURIOUS_SHARE[name]) < 0.05, (lin.spurious_reliance, SPURIOUS_SHARE[name])
+    assert abs(s.spurious_reliance - lin.spurious_reliance) < 0.1, (s.spurious_reliance, lin.spurious_reliance)
+    assert s.spurious_reliance > 0.3  # far from the causal reference's 0, even with interventional data
 
 
 def test_id_risk_close_to_linear_erm() -> None:

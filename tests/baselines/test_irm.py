@@ -2,7 +2,7 @@
 
 Findings documented here (IRMLinear-v0, n = 5,000, data seed 0, DomainBed defaults, 600 steps):
 IRM-MLP relies much less on the spurious x2 than ERM on average, but the solution it reaches
-depends strongly on the training seed, and its ood_score is *not* reliably better than
+depends strongly on the training seed, and its OOD excess risk on link shifts (`ood_link`) is *not* reliably better than
 ERM-linear's: over training seeds it lands on both sides of it (it does beat the same MLP
 trained without the penalty).
 """
@@ -41,7 +41,7 @@ def fits() -> dict:
 
     def summary(model) -> dict:
         s = cb.score(model.predict, env, seed=0)
-        return {"spurious": s.spurious_reliance, "ood": s.ood_score, "x2_slope": x2_slope(model.predict, probe)}
+        return {"spurious": s.spurious_reliance, "ood": s.ood_link, "x2_slope": x2_slope(model.predict, probe)}
 
     erm = method_spec("erm-linear").build(make_task(env, "observational")).fit(data)  # same rows, labels unused
     return {
@@ -101,7 +101,7 @@ def test_irm_relies_less_on_spurious_x2_than_erm(fits: dict) -> None:
 
 
 def test_irm_ood_score_documented(fits: dict) -> None:
-    """IRM beats the same MLP without penalty on ood_score, but not reliably ERM-linear (see module doc)."""
+    """IRM beats the same MLP without penalty on ood_link, but not reliably ERM-linear (see module doc)."""
     ood = np.array([f["ood"] for f in fits["irm"]])
     assert ood.mean() < fits["erm_mlp"]["ood"], (ood, fits["erm_mlp"])
     assert ood.min() < fits["erm_linear"]["ood"] < ood.max(), (ood, fits["erm_linear"])

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import causalbench as cb
-from causalbench.experiments.config import Job, RunConfig
+from causalbench.experiments.config import Job
 from causalbench.experiments.job import run_job
 
 
 def regret(env_id: str, method: str, seed: int = 0) -> float:
-    return run_job(Job(env_id, method, seed), RunConfig(seeds=(seed,)))[0]["scores"]["regret"]
+    return run_job(Job(env_id, method, seed)).records[0]["scores"]["regret"]
 
 
 def test_copycat_learning_by_acting_avoids_the_copycat_crash() -> None:
     """Behavioural cloning brakes only when the light is on, so deployed it never starts braking and
     crashes into the first stopped car; Q-learning from reward learns to brake at close cars."""
-    env = cb.make("Copycat-v0")
     bc, q = regret("Copycat-v0", "erm-linear"), regret("Copycat-v0", "tabular-q")
-    oracle = env.policy_regret((env.oracle(env.policy_inputs()) > 0.5).astype(np.int64), 0)
-    assert bc > 100 and q < bc / 3
-    assert q >= oracle - 1e-9  # memoryless Q-learning cannot beat the best memoryless policy used here
+    assert bc > 0.5 and q < bc / 3      # normalised: 1 = a random policy; 0 = the best memoryless policy
+    assert q >= 0.0
 
 
 def test_goal_misgeneralises_online_too() -> None:
@@ -29,7 +25,7 @@ def test_goal_misgeneralises_online_too() -> None:
     from causalbench.methods import make_task, method_spec
 
     env = cb.make("GoalMisgen-v0")
-    result = run_job(Job("GoalMisgen-v0", "tabular-q", 0), RunConfig())[0]["scores"]
+    result = run_job(Job("GoalMisgen-v0", "tabular-q", 0)).records[0]["scores"]
     assert result["regret"] < 0.1
     assert result["spurious_reliance"] > 0.3
     task = make_task(env, "online")

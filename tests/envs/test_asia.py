@@ -20,7 +20,7 @@ ENV_ID = "Asia-v0"
 N_MC = 200_000
 # Documented in the env's "Known answers" (training mixture of the two clinics).
 PRIOR = 0.43655137
-ORACLE = {0: 0.1325128218, 1: 0.80815404}
+REGRESSION = {0: 0.1325128218, 1: 0.80815404}   # P(dysp = 1 | bronc), documented in the env
 EFFECTS = {"asia": (0.4358275, 0.4501375), "bronc": (0.13989796, 0.80664966),
            "xray": (PRIOR, PRIOR)}
 
@@ -58,7 +58,7 @@ def _do_query(CausalInference, model, target: str, variable: str, value: int) ->
 def test_roles_and_hidden(env):
     assert env.target == "dysp"
     assert set(env.scm.hidden) == {"tub", "smoke", "lung", "either"}
-    assert env.roles == {"asia": "other", "bronc": "causal", "xray": "spurious"}
+    assert env.roles == {"asia": "causal", "bronc": "causal", "xray": "proxy"}
     assert len({s.kind for s in env.shifts}) >= 3 and all(len(s.severities) >= 2 for s in env.shifts)
 
 
@@ -66,7 +66,7 @@ def test_true_effect_matches_pgmpy(env, pgmpy_inference):
     CausalInference, _ = pgmpy_inference
     models = [scm.to_pgmpy() for scm in env.domain_scms]
     for v in env.variables:
-        ours = env.true_effect(v, [0.0, 1.0])
+        ours = env.truth.true_effect(v, [0.0, 1.0])
         theirs = [np.mean([_do_query(CausalInference, m, "dysp", v, a) for m in models]) for a in (0, 1)]
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9, err_msg=v)
         np.testing.assert_allclose(ours, EFFECTS[v], rtol=0, atol=5e-9, err_msg=v)
@@ -79,11 +79,13 @@ def test_base_network_effects_match_pgmpy(env, pgmpy_inference):
     model = env.scm.to_pgmpy()
     for v in env.variables:
         theirs = [_do_query(CausalInference, model, "dysp", v, a) for a in (0, 1)]
-        np.testing.assert_allclose(single.true_effect(v, [0.0, 1.0]), theirs, rtol=0, atol=1e-9, err_msg=v)
+        np.testing.assert_allclose(single.truth.true_effect(v, [0.0, 1.0]), theirs, rtol=0, atol=1e-9, err_msg=v)
 
 
-def test_oracle_matches_pgmpy_conditional(env, pgmpy_inference):
-    """The oracle is P(dysp | bronc) over the equal mixture of clinics: mix the joints P_k(dysp, bronc)."""
+def test_regression_on_bronchitis_and_prior_match_pgmpy(env, pgmpy_inference):
+    """P(dysp | bronc) over the equal mixture of clinics (mix the joints P_k(dysp, bronc)) and the prior."""
+    from causalbench.scm.conditional import conditional_mean_fn
+
     _, VariableElimination = pgmpy_inference
     joint = np.zeros((2, 2))  # [bronc, dysp]
     for scm in env.domain_scms:
@@ -91,11 +93,9 @@ def test_oracle_matches_pgmpy_conditional(env, pgmpy_inference):
         for b, d in itertools.product((0, 1), repeat=2):
             joint[b, d] += 0.5 * q.get_value(bronc=b, dysp=d)
     expected = joint[:, 1] / joint.sum(axis=1)
-    # Every observed configuration: the oracle must depend on bronc only.
-    rows = np.array(list(itertools.product((0, 1), repeat=len(env.variables))), dtype=float)
-    b = rows[:, env.variables.index("bronc")].astype(int)
-    np.testing.assert_allclose(env.oracle(rows), expected[b], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(expected, [ORACLE[0], ORACLE[1]], rtol=0, atol=5e-9)
+    ours = conditional_mean_fn([(0.5, s) for s in env.domain_scms], "dysp", ("bronc",))(np.array([[0.0], [1.0]]))
+    np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(expected, [REGRESSION[0], REGRESSION[1]], rtol=0, atol=5e-9)
     prior = sum(0.5 * VariableElimination(s.to_pgmpy()).query(["dysp"], show_progress=False).get_value(dysp=1)
                 for s in env.domain_scms)
     assert env.null_prediction == pytest.approx(prior, abs=1e-9)
@@ -114,8 +114,8 @@ def test_xray_is_predictive_given_bronchitis(env, pgmpy_inference):
 
 
 def test_confounding_makes_observation_differ_from_intervention(env):
-    do = env.true_effect("bronc", [0.0, 1.0])
-    obs = env.oracle(np.array([[0, 0, 0], [0, 1, 0]], dtype=float))
+    do = env.truth.true_effect("bronc", [0.0, 1.0])
+    obs = np.array([REGRESSION[0], REGRESSION[1]])
     assert obs[0] < do[0] - 0.005 and obs[1] > do[1] + 0.001
 
 
@@ -180,15 +180,16 @@ def test_logistic_regression_leans_on_the_xray(env):
     coef = dict(zip(data.feature_names, model.coef_[0]))
     assert coef["xray"] > 0.9  # population value ~1.3 on the logit scale
     s = cb.score(lambda X: model.predict_proba(X)[:, 1], env)
-    assert s.risk_id < s.oracle_risk["id"] - 0.01          # better in distribution ...
-    assert s.risk["xray_reversed@1"] > s.oracle_risk["xray_reversed@1"] + 0.05   # ... worse when the X-ray flips
-    assert s.ood["xray_reversed@1"] > 0.2
-    assert s.spurious_reliance > 0.01
+    ref = cb.score(env.truth.causal_reference, env)
+    assert s.excess_risk_id < ref.excess_risk_id - 0.005                         # better in distribution ...
+    assert s.excess_risk["xray_reversed@1"] > ref.excess_risk["xray_reversed@1"] + 0.05   # ... worse when the X-ray flips
+    assert s.spurious_reliance > 0.01 and s.spurious_reliance_abs > 0.01
     assert s.effect_error_by_variable["xray"] > 0.05
 
 
-def test_oracle_beats_null_on_every_shift(env):
-    s = cb.score(lambda X: env.oracle(X), env)
-    for name in s.null_risk:
-        assert s.null_risk[name] - s.oracle_risk[name] > 0.1, name
-    assert s.spurious_reliance == 0.0
+def test_causal_reference_matches_documented_values(env):
+    """P(dysp = 1 | do(asia = a, bronc = b, xray = x)), documented in the env (x has no effect)."""
+    rows = np.array([[a, b, x] for a in (0, 1) for b in (0, 1) for x in (0, 1)], dtype=float)
+    expected = {(0, 0): 0.13867, (0, 1): 0.806445, (1, 0): 0.16135, (1, 1): 0.810225}
+    np.testing.assert_allclose(env.truth.causal_reference(rows), [expected[int(a), int(b)] for a, b, _ in rows],
+                               rtol=0, atol=5e-7)

@@ -8,11 +8,13 @@ from gymnasium.utils.env_checker import check_env
 
 import causalbench as cb
 from causalbench.envs import goal_misgen as gm
+from causalbench.envs import goal_misgen_world as world
 from causalbench.errors import DataError
 from causalbench.scm import exact
+from causalbench.scm.conditional import conditional_mean_fn
 
-L, R = gm.LENGTH, gm.VIEW
-SHIFTED = [f"{name}@{sev:g}" for name, (_, sevs, _, _) in gm.SHIFT_SPECS.items() for sev in sevs]
+L, R = world.LENGTH, world.VIEW
+SHIFTED = [f"{name}@{sev:g}" for name, (_, sevs, _, _) in world.SHIFT_SPECS.items() for sev in sevs]
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +57,15 @@ def scm_joint(scms) -> np.ndarray:
     out = np.zeros(L * 18)
     for scm in scms:
         names, states, probs = exact.discrete_joint(scm)
-        cols = [names.index(v) for v in (*gm.FEATURES, "move_right")]
+        cols = [names.index(v) for v in (*world.FEATURES, "move_right")]
         cells = np.ravel_multi_index(tuple(states[:, c].astype(np.intp) for c in cols), (L, 3, 3, 2))
         out += np.bincount(cells, probs, minlength=L * 18) / len(scms)
     return out
 
 
-def gym_success(policy, levels: str, episodes: int, seed: int = 0) -> float:
+def gym_success(policy, test_set: str, episodes: int, seed: int = 0) -> float:
     """Share of episodes in which policy(obs, env) reaches the coin before truncation."""
-    g = gm.GoalMisgenGymEnv(levels=levels)
+    g = world.GoalMisgenGymEnv(test_set=test_set)
     wins = 0
     for ep in range(episodes):
         obs, _ = g.reset(seed=seed * 1_000_003 + ep)
@@ -77,16 +79,16 @@ def gym_success(policy, levels: str, episodes: int, seed: int = 0) -> float:
 # ---------------------------------------------------------------- gym env
 
 
-@pytest.mark.parametrize("levels", ["train", "coin_off_flag@1"])
+@pytest.mark.parametrize("levels", ["id", "coin_off_flag@1"])
 def test_env_checker_passes(levels):
-    check_env(gm.GoalMisgenGymEnv(levels=levels), skip_render_check=True)
+    check_env(world.GoalMisgenGymEnv(test_set=levels), skip_render_check=True)
 
 
 def test_same_seed_same_rollout_and_seeds_vary():
     def rollout(seed):
-        g = gm.GoalMisgenGymEnv(render_mode="ansi")
+        g = world.GoalMisgenGymEnv(render_mode="ansi")
         obs, _ = g.reset(seed=seed)
-        acts = np.random.default_rng(7).integers(0, 2, gm.HORIZON)
+        acts = np.random.default_rng(7).integers(0, 2, world.HORIZON)
         trace = [obs.tolist(), g.render()]
         for a in acts:
             obs, r, term, trunc, _ = g.step(int(a))
@@ -100,11 +102,11 @@ def test_same_seed_same_rollout_and_seeds_vary():
 
 
 def test_gym_rewards_walls_and_truncation():
-    g = gm.GoalMisgenGymEnv(levels="coin_off_flag@1", horizon=5)
+    g = world.GoalMisgenGymEnv(test_set="coin_off_flag@1", horizon=5)
     g.reset(seed=0)
     g.agent_x, g.coin_x, g.flag_x = 0, 8, 4
     obs, r, term, trunc, _ = g.step(0)                 # bump the left wall
-    assert obs.tolist() == [0, 1, 2] and r == -gm.STEP_PENALTY and not term and not trunc
+    assert obs.tolist() == [0, 1, 2] and r == -world.STEP_PENALTY and not term and not trunc
     for _ in range(4):
         obs, r, term, trunc, _ = g.step(0)
     assert trunc and not term
@@ -112,26 +114,26 @@ def test_gym_rewards_walls_and_truncation():
     g.agent_x, g.coin_x = 3, 4
     assert g._obs().tolist()[1] == 2                   # the coin is seen from the neighbouring cell
     _, r, term, trunc, info = g.step(1)
-    assert r == gm.COIN_REWARD and term and not trunc and info["reached_coin"]
+    assert r == world.COIN_REWARD and term and not trunc and info["reached_coin"]
     with pytest.raises(ValueError):
         g.step(2)
     with pytest.raises(DataError):
-        gm.GoalMisgenGymEnv(levels="coin_off_flag@0.3")
+        world.GoalMisgenGymEnv(test_set="coin_off_flag@0.3")
 
 
 def test_gym_expert_rollout_equals_vectorised_demonstrations():
-    g = gm.GoalMisgenGymEnv()
+    g = world.GoalMisgenGymEnv()
     for seed in range(40):
         obs, _ = g.reset(seed=seed)
         level = (np.array([g.agent_x]), np.array([g.coin_x]), np.array([g.flag_x]))
         rows = {"observations": [obs], "actions": [], "rewards": [], "terminations": []}
         terminated = truncated = False
         while not (terminated or truncated):
-            a = int(gm.expert_action(g.agent_x, g.coin_x))
+            a = int(world.expert_action(g.agent_x, g.coin_x))
             obs, r, terminated, truncated, _ = g.step(a)
             rows["observations"].append(obs)
             rows["actions"].append(a), rows["rewards"].append(r), rows["terminations"].append(terminated)
-        ref = gm.rollout_expert(*level)
+        ref = world.rollout_expert(*level)
         assert terminated and len(rows["actions"]) == abs(level[1][0] - level[0][0]) <= L - 1
         np.testing.assert_array_equal(np.array(rows["observations"][:-1]), ref["observations"])
         for key in ("actions", "rewards", "terminations"):
@@ -159,23 +161,23 @@ def test_demonstrations_are_reproducible_and_well_formed(env, demos):
     assert demos["terminations"].sum() == 4000 and not demos["truncations"].any()
     returns = np.bincount(ep, demos["rewards"])
     lengths = np.bincount(ep)
-    np.testing.assert_allclose(returns, gm.COIN_REWARD - gm.STEP_PENALTY * (lengths - 1))
+    np.testing.assert_allclose(returns, world.COIN_REWARD - world.STEP_PENALTY * (lengths - 1))
     assert np.array_equal(np.bincount(demos["domains"][demos["timesteps"] == 0]), [2000, 2000])
-    space = gm.GoalMisgenGymEnv().observation_space
+    space = world.GoalMisgenGymEnv().observation_space
     assert all(space.contains(o) for o in demos["observations"][:500])
 
 
-@pytest.mark.parametrize("levels", ["train", "tight", "loose", *SHIFTED])
+@pytest.mark.parametrize("levels", ["id", "tight", "loose", *SHIFTED])
 def test_scm_matches_expert_demonstration_statistics(env, levels):
     """t = 0 state-action pairs of the gym's level generator + expert have exactly the SCM's law."""
     n = 20_000
-    d = env.demonstrations(n, seed=11, levels=levels)
+    d = env.demonstrations(n, seed=11, test_set=levels)
     first = d["timesteps"] == 0
     got = t0_joint(d["observations"][first], d["actions"][first])
-    if levels == "train":
+    if levels == "id":
         scms = env.domain_scms
-    elif levels in gm.DOMAIN_SPECS:
-        scms = [env.domain_scms[list(gm.DOMAIN_SPECS).index(levels)]]
+    elif levels in world.DOMAIN_SPECS:
+        scms = [env.domain_scms[list(world.DOMAIN_SPECS).index(levels)]]
     else:
         shift, sev = env.shift(levels)
         scms = [env.scm.do(shift.intervention(sev))]
@@ -188,43 +190,46 @@ def test_scm_matches_expert_demonstration_statistics(env, levels):
 # ---------------------------------------------------------------- ground truth
 
 
-def test_oracle_matches_closed_form_and_is_the_same_in_every_domain(env):
+def test_regression_on_causes_matches_closed_form_and_is_the_same_in_every_domain(env):
+    """E[A | P, coin_dir]: the seen coin's direction, else the share of unseen cells to the right."""
     g = np.arange(L)
+    regression = conditional_mean_fn([(0.5, s) for s in env.domain_scms], env.target, ("agent_x", "coin_dir"))
     for p in range(L):
         far = np.abs(g - p) > R
         unseen = (g > p + R).sum() / far.sum()
-        X = np.array([[p, gm.LEFT, 0], [p, gm.NONE, 2], [p, gm.RIGHT, 1]], dtype=float)
-        np.testing.assert_allclose(env.oracle(X), [0.0, unseen, 1.0], atol=1e-12)
+        X = np.array([[p, world.LEFT], [p, world.NONE], [p, world.RIGHT]], dtype=float)
+        got = regression(X)
+        np.testing.assert_allclose(got[1], unseen, atol=1e-12)
+        assert np.all(np.isnan(got[[0, 2]]) | np.isclose(got[[0, 2]], [0.0, 1.0]))
     grid = np.array([(p, d) for p in range(L) for d in range(3)], dtype=float)
-    per_domain = [exact.mixture_conditional_mean_fn([s], env.target, env.causal_variables)(grid)
-                  for s in env.domain_scms]
+    per_domain = [conditional_mean_fn([(1.0, s)], env.target, ("agent_x", "coin_dir"))(grid) for s in env.domain_scms]
     np.testing.assert_allclose(per_domain[0], per_domain[1], atol=1e-12, equal_nan=True)
 
 
+def test_causal_reference_closed_form(env):
+    """E[A | do(P = p, coin_dir = d)]: d's direction for a seen coin, (8 - p) / 8 for d = none (the coin stays
+    uniform over the other cells: setting "not in view" does not move it)."""
+    for p in range(L):
+        X = np.array([[p, world.LEFT, 0], [p, world.NONE, 1], [p, world.RIGHT, 2]], dtype=float)
+        np.testing.assert_allclose(env.truth.causal_reference(X), [0.0, (L - 1 - p) / (L - 1), 1.0], atol=1e-12)
+
+
 def test_true_effects_match_closed_form(env):
-    np.testing.assert_allclose(env.true_effect("agent_x", range(L)), (L - 1 - np.arange(L)) / (L - 1), atol=1e-12)
-    np.testing.assert_allclose(env.true_effect("coin_dir", range(3)), [0.0, 0.5, 1.0], atol=1e-12)
-    np.testing.assert_allclose(env.true_effect("flag_dir", range(3)), [0.5, 0.5, 0.5], atol=1e-12)
+    np.testing.assert_allclose(env.truth.true_effect("agent_x", range(L)), (L - 1 - np.arange(L)) / (L - 1), atol=1e-12)
+    np.testing.assert_allclose(env.truth.true_effect("coin_dir", range(3)), [0.0, 0.5, 1.0], atol=1e-12)
+    np.testing.assert_allclose(env.truth.true_effect("flag_dir", range(3)), [0.5, 0.5, 0.5], atol=1e-12)
     assert env.null_prediction == pytest.approx(0.5, abs=1e-12)
 
 
-def test_oracle_matches_large_sample_conditional_means(env):
+def test_training_bayes_matches_large_sample_conditional_means(env):
     data = env.dataset("observational", n=200_000, seed=5)
-    cells = (data.X[:, 0] * 3 + data.X[:, 1]).astype(np.intp)
-    count = np.bincount(cells, minlength=3 * L)
-    mean = np.bincount(cells, data.y, minlength=3 * L) / np.maximum(count, 1)
-    truth = env._oracle_table.ravel()
+    cells = np.ravel_multi_index(tuple(data.X.astype(np.intp).T), (L, 3, 3))
+    count = np.bincount(cells, minlength=9 * L)
+    mean = np.bincount(cells, data.y, minlength=9 * L) / np.maximum(count, 1)
+    truth = env.truth.bayes(env.policy_cells(), "id")
     seen = count > 0
     tol = 5 * np.sqrt(truth * (1 - truth) / np.maximum(count, 1)) + 1e-12
     assert np.all(np.abs(mean - truth)[seen] <= tol[seen])
-
-
-def test_oracle_beats_null_on_every_shift(env):
-    s = cb.score(lambda X: env.oracle(X), env)
-    gaps = {k: s.null_risk[k] - s.oracle_risk[k] for k in s.null_risk}
-    assert set(gaps) == {"id", *SHIFTED}
-    assert min(gaps.values()) > 0.3, gaps
-    assert s.spurious_reliance == 0 and s.ood_score == pytest.approx(0, abs=1e-12)
 
 
 # ---------------------------------------------------------------- the story
@@ -233,25 +238,26 @@ def test_oracle_beats_null_on_every_shift(env):
 def test_training_data_can_tell_coin_and_flag_apart(demos):
     """Residual variation: in some training states the coin is in view and the flag points the other way."""
     obs, a = demos["observations"], demos["actions"]
-    disagree = (obs[:, 1] != gm.NONE) & (obs[:, 2] != gm.NONE) & (obs[:, 1] != obs[:, 2])
+    disagree = (obs[:, 1] != world.NONE) & (obs[:, 2] != world.NONE) & (obs[:, 1] != obs[:, 2])
     assert disagree.sum() >= 50
-    assert np.all(a[disagree] == (obs[disagree, 1] == gm.RIGHT))
+    assert np.all(a[disagree] == (obs[disagree, 1] == world.RIGHT))
 
 
 def test_behavioural_cloning_relies_on_the_flag(env, bc_policy):
     s = cb.score(bc_policy, env)
+    const = cb.score(lambda X: np.full(len(X), 0.5), env)
     assert s.spurious_reliance > 0.5, s.reliance
-    assert s.risk_id < s.null_risk["id"] - 0.3                 # a good imitator in training ...
-    assert s.risk["flag_opposite@1"] > s.null_risk["flag_opposite@1"]   # ... worse than a constant when the flag lies
-    assert s.ood["coin_off_flag@1"] > 0.5 and s.ood["flag_opposite@1"] > 1.0
+    assert s.excess_risk_id < const.excess_risk_id - 0.3                                # a good imitator in training ...
+    assert s.excess_risk["flag_opposite@1"] > const.excess_risk["flag_opposite@1"]      # ... worse than a constant
+    assert s.excess_risk["coin_off_flag@1"] > 0.3 and s.regret_by_test_set["flag_opposite@1"] > 1.0
 
 
 def test_behavioural_cloning_misgeneralises_in_the_gym(bc_policy):
     n = 400
-    expert = (lambda obs, g: int(gm.expert_action(g.agent_x, g.coin_x)))
+    expert = (lambda obs, g: int(world.expert_action(g.agent_x, g.coin_x)))
     clone = (lambda obs, g: int(bc_policy(obs[None])[0] > 0.5))
     assert gym_success(expert, "coin_off_flag@1", 100) == 1.0
-    train, moved = gym_success(clone, "train", n), gym_success(clone, "coin_off_flag@1", n, seed=1)
+    train, moved = gym_success(clone, "id", n), gym_success(clone, "coin_off_flag@1", n, seed=1)
     se = (lambda p: np.sqrt(max(p * (1 - p), 1 / n) / n))
     assert train - 5 * se(train) > 0.9                        # the clone gets the coin in training levels ...
     assert moved + 5 * se(moved) < 0.85                       # ... and far less often once the coin leaves the flag

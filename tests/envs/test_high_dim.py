@@ -1,4 +1,4 @@
-"""IceCreamHD-v0: the IceCreamShorts world behind a 64-dim nonlinear observation."""
+"""IceCreamHD-v1: the IceCreamShorts world behind a 64-dim nonlinear observation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from causalbench.envs.high_dim import EMBED_DIM, IceCreamHD
 
 @pytest.fixture(scope="module")
 def env() -> IceCreamHD:
-    return cb.make("IceCreamHD-v0")
+    return cb.make("IceCreamHD-v1")
 
 
 def ols_predictor(d: cb.Dataset):
@@ -21,24 +21,25 @@ def ols_predictor(d: cb.Dataset):
 
 
 def test_only_the_observation_changes(env: IceCreamHD) -> None:
-    base = cb.make("IceCreamShorts-v0")
+    base = cb.make("IceCreamShorts-v1")
     assert env.scm.hash == base.scm.hash
     assert env.variables == base.variables == ("ice_cream", "sale_day") and env.roles == base.roles
     assert [d.name for d in env.domains] == [d.name for d in base.domains]
     assert env.test_set_names() == base.test_set_names()
     assert env.action == base.action and env.action_values == base.action_values
     V = base.pilot.columns(base.variables)[:1000]
-    np.testing.assert_array_equal(env.oracle(V), base.oracle(V))
-    assert env.true_effect("sale_day", [0.0, 1.0]).tolist() == base.true_effect("sale_day", [0.0, 1.0]).tolist()
+    np.testing.assert_array_equal(env.truth.causal_reference(V), base.truth.causal_reference(V))
+    np.testing.assert_array_equal(env.truth.bayes(V, "heatwave@2"), base.truth.bayes(V, "heatwave@2"))
+    assert env.truth.true_effect("sale_day", [0.0, 1.0]).tolist() == base.truth.true_effect("sale_day", [0.0, 1.0]).tolist()
 
 
 def test_datasets_are_64_dim_with_latent_roles(env: IceCreamHD) -> None:
     d = env.dataset("interventional", n=500, seed=1)
     assert d.X.shape == (500, EMBED_DIM) and d.X.dtype == np.float64
     assert d.feature_names == tuple(f"x{i:02d}" for i in range(64))
-    assert d.variables == ("ice_cream", "sale_day") and d.roles == {"ice_cream": "spurious", "sale_day": "causal"}
+    assert d.variables == ("ice_cream", "sale_day") and d.roles == {"ice_cream": "proxy", "sale_day": "action"}
     assert d.intervened.shape == (500, 2)
-    assert d.fingerprint == cb.make("IceCreamHD-v0").dataset("interventional", n=500, seed=1).fingerprint
+    assert d.fingerprint == cb.make("IceCreamHD-v1").dataset("interventional", n=500, seed=1).fingerprint
 
 
 def test_render_is_a_fixed_injective_nonlinear_map(env: IceCreamHD) -> None:
@@ -57,19 +58,26 @@ def test_render_is_a_fixed_injective_nonlinear_map(env: IceCreamHD) -> None:
     assert np.abs(corr).max() < 0.99
 
 
-def test_decoding_then_oracle_scores_as_the_oracle(env: IceCreamHD) -> None:
-    s = cb.score(lambda X: env.oracle(env.decode(X)), env)
-    assert abs(s.ood_score) < 1e-9
-    assert all(abs(s.risk[k] - s.oracle_risk[k]) < 1e-9 for k in s.risk)
-    assert s.spurious_reliance < 1e-12 and s.causal_reliance > 1 - 1e-12
-    assert s.regret == 0.0  # the oracle ignores ice cream, so the greedy policy never pushes it
+def test_decoding_then_a_reference_scores_as_that_reference(env: IceCreamHD) -> None:
+    from causalbench.scoring import get_suite, score_predictions
+
+    suite = get_suite(env, 0)
+    for ref in (lambda V: env.truth.causal_reference(V), lambda V: env.truth.bayes(V, "id")):
+        s = cb.score(lambda X: ref(env.decode(X)), env)
+        b = score_predictions({k: ref(V) for k, V in suite.latents.items()}, env, 0)
+        for field in ("excess_risk", "effect_error_by_variable", "regret_by_test_set"):
+            got, want = getattr(s, field), getattr(b, field)
+            assert all(abs(got[k] - want[k]) < 1e-6 for k in want), field
+    causal = cb.score(lambda X: env.truth.causal_reference(env.decode(X)), env)
+    assert causal.spurious_reliance < 1e-12 and causal.causal_reliance > 1 - 1e-12 and causal.regret == 0.0
 
 
 def test_linear_model_on_features_is_confused(env: IceCreamHD) -> None:
     ols = ols_predictor(env.dataset("observational", n=20_000, seed=0))
     s = cb.score(ols, env)
     assert s.spurious_reliance > 0.5, s.spurious_reliance
-    assert s.ood["kiosk_reversed@1"] > 1.0  # worse than a constant once the link flips
-    assert s.regret > 0.5  # it believes ice cream sells shorts and pushes it
-    oracle = cb.score(lambda X: env.oracle(env.decode(X)), env)
-    assert s.risk_id < oracle.risk_id  # while looking better than the oracle in distribution
+    causal = cb.score(lambda X: env.truth.causal_reference(env.decode(X)), env)
+    const = cb.score(lambda X: np.full(len(X), env.truth.null), env)
+    assert s.excess_risk["kiosk_reversed@1"] > const.excess_risk["kiosk_reversed@1"]  # worse than a constant
+    assert s.excess_risk_id < causal.excess_risk_id  # while looking better than the causal reference in distribution
+    assert s.effect_error_by_variable["ice_cream"] > 0.2  # it believes ice cream moves shorts sales

@@ -255,7 +255,7 @@ def wrong_value(draw, m, a):
         lambda d: d.update(paper="javascript:alert(1)"), lambda d: d.update(paper="https://a b"),
         lambda d: d["suite"].update(seeds=[0]), lambda d: d["suite"].update(seeds=[1, 0]),
         lambda d: d["suite"].update(seeds=[0, 1, 2]), lambda d: d["suite"].update(n_test=41),
-        lambda d: d["suite"].update(id="official-v1"), lambda d: d["suite"].update(envs=d["suite"]["envs"][::-1]),
+        lambda d: d["suite"].update(id="official-v2"), lambda d: d["suite"].update(envs=d["suite"]["envs"][::-1]),
         lambda d: d["suite"].update(envs=d["suite"]["envs"][:1]), lambda d: d["suite"].update(seeds=[0, 0]),
         lambda d: d["suite"].update(n_test=40.5), lambda d: d["suite"].update(n_test="40"),
         lambda d: d["predictions"].update(file="../erm.npz"), lambda d: d["predictions"].update(file="other.npz"),

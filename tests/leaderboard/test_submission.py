@@ -15,7 +15,7 @@ import pytest
 
 from causalbench.errors import SubmissionError
 from causalbench.env.registry import suite
-from causalbench.experiments.config import Job, RunConfig
+from causalbench.experiments.config import EVAL_SEED_OFFSET, Job, RunConfig
 from causalbench.experiments.job import run_job
 from causalbench.scoring import score_predictions
 from causalbench.cli.leaderboard import configure_evaluate, configure_submit
@@ -35,14 +35,14 @@ def fresh_scores(manifest: Path, suite) -> dict[tuple[str, int], object]:
             for seed in suite.seeds:
                 prefix = f"{env}/{seed}/"
                 preds = {k[len(prefix):]: arrays[k] for k in arrays.files if k.startswith(prefix)}
-                out[(env, seed)] = score_predictions(preds, env, seed, suite.n_test)
+                out[(env, seed)] = score_predictions(preds, env, EVAL_SEED_OFFSET + seed, suite.n_test)
     return out
 
 
 def overall(fresh: dict, suite, metric: str) -> tuple[float, float]:
     """Per seed: mean over envs; then mean and sample std over seeds (computed here, independently)."""
     def value(s):
-        return max(v for v in s.ood.values() if np.isfinite(v)) if metric == "ood_worst" else getattr(s, metric)
+        return max(v for k, v in s.excess_risk.items() if k != "id") if metric == "ood_worst" else getattr(s, metric)
     per_seed = [np.mean([value(fresh[(env, seed)]) for env in suite.envs]) for seed in suite.seeds]
     return float(np.mean(per_seed)), float(np.std(per_seed, ddof=1))
 
@@ -56,21 +56,20 @@ def test_valid_submission_is_accepted_and_rendered_row_matches_a_fresh_rescore(v
     fresh = fresh_scores(valid_submission, tiny)
     for (env, seed), s in fresh.items():
         got = entry["results"][env]["per_seed"][str(seed)]
-        for m in ("ood_score", "spurious_reliance", "effect_error", "risk_worst", "risk_id"):
+        for m in ("excess_risk_id", "ood_link", "ood_worst", "spurious_reliance", "effect_error"):
             assert got[m] == pytest.approx(getattr(s, m), rel=1e-12)
         assert entry["results"][env]["env_version"] == "v0"
     readme = (root / "README.md").read_text()
     row = next(line for line in readme.splitlines() if line.startswith("| 1 | tiny-erm |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    for i, m in enumerate(("ood_worst", "ood_score", "ood_link", "spurious_reliance", "effect_error")):
+    for i, m in enumerate(("effect_error", "ood_link", "ood_worst", "spurious_reliance")):
         mean, std = overall(fresh, tiny, m)
         assert cells[3 + i] == f"{mean:.3f} ± {std:.3f}", m
     assert "seeds 0, 1 (n = 2)" in readme and "`IRMLinear-v0`" in readme and "version v0" in readme
     page = (root / "index.html").read_text()
     tr = re.search(r'<tr data-method="tiny-erm".*?</tr>', page).group(0)
-    values = [float(v) for v in re.findall(r'data-value="([-0-9.e+]+)"', tr)[2:]]
-    expected = [overall(fresh, tiny, m)[0]
-                for m in ("ood_worst", "ood_score", "ood_link", "spurious_reliance", "effect_error")]
+    values = [float(v) for v in re.findall(r'data-value="([-0-9.e+]+)"', tr)[2:6]]
+    expected = [overall(fresh, tiny, m)[0] for m in ("effect_error", "ood_link", "ood_worst", "spurious_reliance")]
     assert values == pytest.approx(expected, rel=1e-12)
 
 
@@ -78,25 +77,25 @@ def test_evaluate_trains_exactly_as_the_runner_does(valid_submission, tiny):
     entry = check_submission(valid_submission, tiny)
     config = tiny.run_config(("erm-linear",))
     for env in tiny.envs:
-        record = run_job(Job(env, "erm-linear", 1), config)[-1]["scores"]
+        record = run_job(config.job(env, "erm-linear", 1)).records[-1]["scores"]
         got = entry["results"][env]["per_seed"]["1"]
-        for m in ("ood_score", "spurious_reliance", "effect_error", "risk_worst", "regret"):
+        for m in ("excess_risk_id", "ood_link", "ood_worst", "spurious_reliance", "effect_error", "regret"):
             assert got[m] == (pytest.approx(record[m], rel=1e-12) if record[m] is not None else None)
 
 
 def test_every_registered_method_is_trained_as_the_runner_trains_it():
     """evaluate's training mirrors run_job: identical scores for every method and protocol (quick budgets)."""
-    from causalbench.experiments.sweep import plan
+    from causalbench.experiments.sweep import plan_run
     from causalbench.leaderboard.evaluate import predict_job
 
-    config = RunConfig.quick(envs=("IceCreamShorts-v0", "Copycat-v0"), seeds=(1,))
+    config = RunConfig.quick(envs=("IceCreamShorts-v1", "Copycat-v0"), seeds=(1,), references=False)
     first: dict[str, Job] = {}
-    for job in plan(config)[0]:  # each method once, on the first env it applies to
+    for job in plan_run(config)[0]:  # each method once, on the first env it applies to
         first.setdefault(job.method, job)
     assert {"erm-linear", "continual", "online-bandit"} <= set(first)  # static, continual and online protocols
     for job in first.values():
-        record = run_job(job, config)[-1]["scores"]
-        ours = predict_job(job, config)[2].to_dict()
+        record = run_job(job).records[-1]["scores"]
+        ours = predict_job(job)[2].to_dict()
         assert {k: ours[k] for k in record if k != "fingerprints"} == {k: v for k, v in record.items()
                                                                          if k != "fingerprints"}, job
 
@@ -117,11 +116,11 @@ def test_official_suite_is_the_runners_default():
 
 
 def test_a_suite_id_never_changes_meaning():
-    """Entries of official-v1 must stay comparable: changing the runner's defaults needs a new suite id."""
+    """Entries of official-v2 must stay comparable: changing the runner's defaults needs a new suite id."""
     assert OFFICIAL_SUITE.manifest() == {
-        "id": "official-v1", "seeds": [0, 1, 2], "n_test": 2000,
-        "envs": ["IceCreamShorts-v0", "IRMLinear-v0", "TreatmentRecovery-v0", "LabelFlip-v0", "Asia-v0",
-                 "RandomSCM-v0", "IceCreamHD-v0", "GoalMisgen-v0", "Copycat-v0"]}
+        "id": "official-v2", "seeds": [0, 1, 2], "n_test": 2000,
+        "envs": ["IceCreamShorts-v1", "IRMLinear-v0", "TreatmentRecovery-v0", "LabelFlip-v0", "Asia-v0",
+                 "RandomSCM-v1", "IceCreamHD-v1", "GoalMisgen-v0", "Copycat-v0"]}
 
 
 def test_check_validates_and_writes_nothing(valid_submission, tiny, tmp_path, capsys, files_under):
@@ -139,14 +138,14 @@ def test_cli_evaluate_then_submit_on_the_smoke_suite(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     run = configure_evaluate(parser)
     out = tmp_path / "mine.json"
-    assert run(parser.parse_args(["erm-linear", "--out", str(out), "--suite", "smoke-v1", "--name", "mine",
+    assert run(parser.parse_args(["erm-linear", "--out", str(out), "--suite", "smoke-v2", "--name", "mine",
                                   "--authors", "A. One, B. Two", "--jobs", "1", "--no-progress"])) == 0
     assert read_manifest(out)["authors"] == ["A. One", "B. Two"]
     parser = argparse.ArgumentParser()
     submit = configure_submit(parser)
     with one_line_error("--check"):  # a non-official suite never goes into the official leaderboard
-        submit(parser.parse_args([str(out), "--suite", "smoke-v1"]))
-    assert submit(parser.parse_args([str(out), "--suite", "smoke-v1", "--leaderboard", str(tmp_path / "b")])) == 0
+        submit(parser.parse_args([str(out), "--suite", "smoke-v2"]))
+    assert submit(parser.parse_args([str(out), "--suite", "smoke-v2", "--leaderboard", str(tmp_path / "b")])) == 0
     assert (tmp_path / "b" / "entries" / "mine.json").exists()
     assert "wrote" in capsys.readouterr().out
 

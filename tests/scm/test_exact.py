@@ -33,7 +33,9 @@ def test_treatment_do_marginal_matches_pgmpy_and_samples(do_value: float) -> Non
     assert abs(p_mc - p_exact) < 5 * np.sqrt(p_exact * (1 - p_exact) / n)
 
 
-def test_treatment_oracle_matches_pgmpy_conditional_per_domain() -> None:
+def test_conditional_mean_matches_pgmpy_over_a_mixture_of_domains() -> None:
+    from causalbench.scm.conditional import conditional_mean_fn
+
     env = cb.make("TreatmentRecovery-v0")
     _, VariableElimination = _pgmpy_inference()
     # Mixture of the two hospitals: P(R | T, A) = sum_k P(k) P_k(T, A, R) / sum_k P(k) P_k(T, A).
@@ -47,11 +49,9 @@ def test_treatment_oracle_matches_pgmpy_conditional_per_domain() -> None:
                 pr0 = f.get_value(treated=t, old=a, recovered=0)
                 m, r = joint.get((t, a), (0.0, 0.0))
                 joint[(t, a)] = (m + pr0 + pr1, r + pr1)
-    cols = {v: i for i, v in enumerate(env.variables)}
+    fn = conditional_mean_fn([(0.5, s) for s in env.domain_scms], "recovered", ("treated", "old"))
     for (t, a), (mass, mom) in joint.items():
-        row = np.zeros((1, len(env.variables)))
-        row[0, cols["treated"]], row[0, cols["old"]] = t, a
-        assert abs(env.oracle(row)[0] - mom / mass) < 1e-9
+        assert abs(fn(np.array([[t, a]], dtype=float))[0] - mom / mass) < 1e-9
 
 
 def test_linear_gaussian_moments_match_pgmpy_joint() -> None:

@@ -21,7 +21,7 @@ def ols(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("a, b", [(2.0, 1.5), (1.0, 1.0), (0.5, -2.0)])
 def test_ice_cream_ols_slope_and_zero_effect(a: float, b: float) -> None:
-    scm = SCM([Variable("T", Normal(), hidden=True), Variable("I", Linear({"T": a}), role="spurious"),
+    scm = SCM([Variable("T", Normal(), hidden=True), Variable("I", Linear({"T": a})),
                Variable("S", Linear({"T": b}), role="target")])
     s = scm.sample(200_000, seed=0)
     coef, se = ols(s["I"][:, None], s["S"])
@@ -34,19 +34,19 @@ def test_ice_cream_ols_slope_and_zero_effect(a: float, b: float) -> None:
     assert exact.expectation(scm, "S", {"I": 5.0}) == 0.0
 
 
-def test_ice_cream_env_oracle_and_effects() -> None:
-    env = cb.make("IceCreamShorts-v0")
+def test_ice_cream_env_causal_reference_and_effects() -> None:
+    env = cb.make("IceCreamShorts-v1")
     V = env.dataset("observational", n=20, seed=0).X
     w = V[:, env.variables.index("sale_day")]
-    # No back-door path from sale_day to shorts: the oracle is E[S | W] = 1.5 E[T] + 2 W, E[T] = 0 over the climates.
-    np.testing.assert_allclose(env.oracle(V), 2.0 * w, atol=1e-12)
-    np.testing.assert_allclose(env.true_effect("ice_cream", [-2, 0, 3]), [4 / 7] * 3, atol=1e-12)
-    np.testing.assert_allclose(env.true_effect("sale_day", [0, 1]), [0.0, 2.0], atol=1e-12)
+    # E[S | do(I = i, W = w)] = 1.5 E[T] + 2 w, E[T] = 0 over the climates (ice cream has no effect).
+    np.testing.assert_allclose(env.truth.causal_reference(V), 2.0 * w, atol=1e-12)
+    np.testing.assert_allclose(env.truth.true_effect("ice_cream", [-2, 0, 3]), [4 / 7] * 3, atol=1e-12)
+    np.testing.assert_allclose(env.truth.true_effect("sale_day", [0, 1]), [0.0, 2.0], atol=1e-12)
 
 
 def test_ice_cream_env_observational_slope_matches_mixture_formula() -> None:
     """Over the two climates (T means -0.5, +0.5) Var T = 1.25: slope = a b 1.25 / (a^2 1.25 + 1)."""
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v1")
     d = env.dataset("observational", n=200_000, seed=1)
     coef, se = ols(d.X, d.y)
     a, b = 2.0, 1.5
@@ -61,13 +61,13 @@ def test_irm_domain_ols_weights(k: int, s: float) -> None:
     coef, se = ols(sample.columns(["x1", "x2"]), sample["y"])
     expected = (1 / (s**2 + 1), s**2 / (s**2 + 1))
     assert abs(coef[0] - expected[0]) < 5 * se[0] and abs(coef[1] - expected[1]) < 5 * se[1]
-    # The invariant solution is (1, 0): the oracle.
+    # The invariant solution is (1, 0): the causal reference E[y | do(x1, x2)] = x1.
     X = sample.columns(["x1", "x2"])[:50]
-    np.testing.assert_allclose(env.oracle(X), X[:, 0], atol=1e-12)
+    np.testing.assert_allclose(env.truth.causal_reference(X), X[:, 0], atol=1e-12)
 
 
 def test_do_on_spurious_keeps_mean_do_on_causal_moves_it_by_closed_form() -> None:
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v1")
     scm = env.domain_scms[1]
     n = 200_000
     base = scm.sample(n, 5)["shorts"]
@@ -86,5 +86,5 @@ def test_treatment_simpson_reversal() -> None:
     t, r = s["treated"], s["recovered"]
     se = np.sqrt(0.25 / (t == 1).sum() + 0.25 / (t == 0).sum())
     assert r[t == 1].mean() - r[t == 0].mean() < -20 * se
-    do1, do0 = env.true_effect("treated", [1.0, 0.0]) - env.null_prediction + env.null_prediction
+    do1, do0 = env.truth.true_effect("treated", [1.0, 0.0])
     assert do1 > do0 + 0.1

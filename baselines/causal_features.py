@@ -1,4 +1,8 @@
-"""Causal oracle: the ERM-MLP trained on the causal (and action) feature columns only."""
+"""ERM on the causal features: the ERM-MLP trained on the causal (and action) feature columns only.
+
+Privileged (it is told the roles). It learns E[Y | causal features], which is confounded wherever a
+causal feature has a back-door path to Y: it is not the causal reference E[Y | do(X)], only the best
+predictor that ignores every non-causal feature."""
 
 from __future__ import annotations
 
@@ -14,14 +18,14 @@ from .nets import MLPModel, MLPParams
 
 
 @dataclass(frozen=True)
-class CausalOracleParams(MLPParams):
+class CausalFeaturesParams(MLPParams):
     """The ERM-MLP defaults (same network and budget), so the only difference is the input columns."""
 
 
-class CausalOracle(Method):
-    """Upper reference: an MLP on the causal columns only (privileged roles), so spurious ones cannot matter."""
+class CausalFeaturesMLP(Method):
+    """Privileged: an MLP on the causal columns only, so non-causal ones cannot matter."""
 
-    Params = CausalOracleParams
+    Params = CausalFeaturesParams
     privileged = True
 
     @classmethod
@@ -32,10 +36,10 @@ class CausalOracle(Method):
             return str(err)
         return None if columns else f"{task.env_id}: no causal or action feature columns"
 
-    def fit(self, data: Dataset) -> "CausalOracle":
+    def fit(self, data: Dataset) -> "CausalFeaturesMLP":
         reason = self.applicable(self.task)
         if reason is not None:
-            raise CausalBenchError(f"causal-oracle is not applicable: {reason}")
+            raise CausalBenchError(f"erm-causal-features is not applicable: {reason}")
         self.columns_ = np.array(self.task.causal_columns(), dtype=int)
         X = np.asarray(data.X, dtype=float)[:, self.columns_]
         self.model_ = MLPModel(X, data.y, self.task.target_kind, self.params, self.seed).train(X, data.y)
