@@ -26,6 +26,7 @@ executed or unpickled: the manifest is parsed as JSON, the arrays are read with
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -143,7 +144,8 @@ def _record(value: Any) -> Any:
 
 def evaluate(method: str, out: str | Path | None = None, suite: SuiteSpec = OFFICIAL_SUITE, *, name: str | None = None,
              authors: Sequence[str] = ("anonymous",), paper: str | None = None, description: str | None = None,
-             jobs: int = 1, progress: bool = False, claims: bool = True) -> Path:
+             jobs: int = 1, progress: bool = False, claims: bool = True,
+             overrides: Mapping[str, Any] | None = None) -> Path:
     """Train registered `method` on every (env, seed) of `suite` as the runner does; write a complete submission.
 
         >>> from causalbench.methods import register_method
@@ -154,6 +156,8 @@ def evaluate(method: str, out: str | Path | None = None, suite: SuiteSpec = OFFI
     if out.suffix != ".json":
         raise SubmissionError(f"--out must name a .json manifest, got {out.name}")
     config = suite.run_config((method,))
+    if overrides:  # hyper-parameter overrides on top of the suite's (recorded in the manifest's hparams)
+        config = dataclasses.replace(config, overrides={**config.overrides, **overrides})
     todo, skipped = plan(config)
     if not todo:
         reasons = "; ".join(f"{s['env_id']}: {s['reason']}" for s in skipped[:2])
