@@ -33,14 +33,18 @@ _LAZY = {
     "score": "causalbench.scoring.score", "score_predictions": "causalbench.scoring.score",
 }
 
-__all__ = ["__version__", "CausalBenchError", "ENVS", "list_envs", "make", "register_env", *_LAZY]
+_LAZY_MODULES = ("results",)  # `cb.results.load(run_dir)` without importing pandas at `import causalbench`
+
+__all__ = ["__version__", "CausalBenchError", "ENVS", "list_envs", "make", "register_env", *_LAZY, *_LAZY_MODULES]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"causalbench.{name}")
     raise AttributeError(f"module 'causalbench' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_MODULES))
