@@ -20,17 +20,28 @@ from .base import Method, Task
 
 def estimator_mismatch(estimator: Any, target_kind: str) -> str | None:
     """Why `estimator` cannot serve a `target_kind` target ("real" or "binary"), or None if it can."""
-    from sklearn.base import is_classifier, is_regressor
-
     name = type(estimator).__name__
-    if not hasattr(estimator, "fit") or not hasattr(estimator, "predict"):
-        return f"{name} is not a scikit-learn estimator (needs fit and predict)"
-    if target_kind == "binary" and is_regressor(estimator):
+    if not all(hasattr(estimator, a) for a in ("fit", "predict", "get_params")):
+        return f"{name} is not a scikit-learn estimator (needs fit, predict and get_params)"
+    kind = _estimator_kind(estimator)
+    if target_kind == "binary" and kind == "regressor":
         return (f"{name} is a regressor; a binary target needs a classifier with predict_proba "
                 "(e.g. LogisticRegression)")
-    if target_kind == "real" and is_classifier(estimator):
+    if target_kind == "real" and kind == "classifier":
         return f"{name} is a classifier; a real-valued target needs a regressor (e.g. LinearRegression)"
     return None
+
+
+def _estimator_kind(estimator: Any) -> str | None:
+    """"classifier", "regressor" or None (unknown: an estimator without scikit-learn's tags)."""
+    from sklearn.base import is_classifier, is_regressor
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return "classifier" if is_classifier(estimator) else "regressor" if is_regressor(estimator) else None
+        except (AttributeError, TypeError):
+            return None
 
 
 def has_probabilities(estimator: Any) -> bool:

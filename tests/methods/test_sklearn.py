@@ -21,6 +21,16 @@ from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
 BINARY, REAL = "TreatmentRecovery-v0", "IceCreamShorts-v0"
 
 
+class NotAnEstimator:
+    """fit/predict but no get_params: cannot be cloned per seed."""
+
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return X[:, 0]
+
+
 def _fit(estimator, env_id: str, n: int = 2000):
     env = cb.make(env_id)
     cls = from_sklearn(estimator)
@@ -30,6 +40,7 @@ def _fit(estimator, env_id: str, n: int = 2000):
 @pytest.mark.parametrize("estimator, env_id, match", [
     (LinearRegression(), BINARY, "LinearRegression is a regressor; a binary target needs a classifier"),
     (LogisticRegression(), REAL, "LogisticRegression is a classifier; a real-valued target needs a regressor"),
+    (NotAnEstimator(), REAL, "NotAnEstimator is not a scikit-learn estimator"),
 ])
 def test_wrong_estimator_type_is_not_applicable_and_never_crashes_a_run(estimator, env_id, match) -> None:
     env = cb.make(env_id)
