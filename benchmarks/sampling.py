@@ -63,7 +63,7 @@ def main() -> None:
             from pgmpy.sampling import BayesianModelSampling
 
             model = load_network(name)
-            scm = SCM.from_pgmpy(model, name=name)
+            scm = SCM.from_pgmpy(model, target=None, name=name)
         p = len(scm.names)
         mid = scm.order[len(scm.order) // 2]
         for n in sizes:

@@ -1,6 +1,6 @@
 """Vector env speed: the native batched-numpy decision env vs gymnasium's SyncVectorEnv, same env, same process.
 
-    python benchmarks/vector_env.py [--env IceCreamShorts-v0] [--num-envs 4096]
+    python benchmarks/vector_env.py [--env IceCreamShorts-v1] [--num-envs 4096]
 
 Prints environment steps per second (sub-env steps: one vector step of N envs counts N)
 for the native `vector_entry_point` env and for SyncVectorEnv over the single env, and
@@ -30,7 +30,7 @@ def steps_per_second(env: gym.vector.VectorEnv, seconds: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env", default="IceCreamShorts-v0")
+    parser.add_argument("--env", default="IceCreamShorts-v1")
     parser.add_argument("--num-envs", type=int, default=4096)
     parser.add_argument("--sync-envs", type=int, default=64, help="sub-envs for SyncVectorEnv (its rate is per step)")
     parser.add_argument("--seconds", type=float, default=3.0)

@@ -5,7 +5,7 @@ observational, interventional and domain-labelled data and OOD test shifts; a
 scorer reports OOD risk and causal vs spurious reliance.
 
     >>> import causalbench as cb
-    >>> env = cb.make("IceCreamShorts-v0")
+    >>> env = cb.make("IceCreamShorts-v1")
     >>> train = env.dataset("observational", n=10_000, seed=0)
 
 Importing the package registers every environment with gymnasium (lazily, by
@@ -34,14 +34,18 @@ _LAZY = {
     "score_policy": "causalbench.scoring.policy",
 }
 
-__all__ = ["__version__", "CausalBenchError", "ENVS", "list_envs", "make", "register_env", *_LAZY]
+_LAZY_MODULES = ("results",)  # `cb.results.load(run_dir)` without importing pandas at `import causalbench`
+
+__all__ = ["__version__", "CausalBenchError", "ENVS", "list_envs", "make", "register_env", *_LAZY, *_LAZY_MODULES]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"causalbench.{name}")
     raise AttributeError(f"module 'causalbench' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_MODULES))

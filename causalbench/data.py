@@ -1,4 +1,8 @@
-"""`Dataset`: numpy arrays plus the metadata a method and the scorer need, validated on construction."""
+"""`Dataset`: numpy arrays plus the metadata a method and the scorer need, validated on construction.
+
+Files written by `Dataset.save` (.parquet, .csv, .npz) carry the full metadata and the
+fingerprint, so `Dataset.load` rebuilds an identical dataset and refuses data that changed.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ from .errors import DataError
 
 DATASET_KINDS = ("observational", "domains", "interventional")
 EXPORT_FORMATS = (".parquet", ".csv", ".npz")
+FILE_FORMAT = "causalbench-dataset/1"   # recorded in every export's metadata
+CSV_META_SUFFIX = ".meta.json"          # CSV has no metadata slot: it goes beside the file (data.csv.meta.json)
+_ARRAYS = ("X", "y", "domain", "intervened")
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,11 @@ class Dataset:
     `variables` are the observed non-target SCM variables that `roles` and the
     `intervened` mask refer to; for most envs they are exactly `feature_names`
     (high-dimensional envs render them into many more feature columns).
+
+    The arrays are read-only: a dataset is a pure function of its spec, and its fingerprint
+    must keep describing its bytes. For a writable copy use `ds.X.copy()` (or `np.array(ds.X)`);
+    `ds.to_pandas()` and `ds.to_torch()` also copy. Datasets pickle (and stay read-only), and
+    two datasets are equal when their metadata and fingerprints are.
     """
 
     X: np.ndarray
@@ -89,6 +101,27 @@ class Dataset:
     def __len__(self) -> int:
         return self.n
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        return self is other or (self._metadata() == other._metadata() and self.fingerprint == other.fingerprint)
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle through the constructor, so an unpickled dataset is validated and read-only again."""
+        return (Dataset, (self.X, self.y, self.feature_names, dict(self.roles), self.target, self.target_kind,
+                          self.spec, self.domain, self.intervened, self.variables, self.n_classes))
+
+    def _metadata(self) -> dict[str, Any]:
+        """Everything but the arrays, JSON-able (what an export records beside the data)."""
+        return {"format": FILE_FORMAT, "spec": self.spec.to_dict(), "feature_names": list(self.feature_names),
+                "roles": dict(self.roles), "target": self.target, "target_kind": self.target_kind,
+                "variables": list(self.variables), "n_classes": self.n_classes,
+                "dtypes": {k: str(a.dtype) for k in _ARRAYS if (a := getattr(self, k)) is not None},
+                "fingerprint": self.fingerprint}
+
     def __repr__(self) -> str:
         extra = "".join([", domains" if self.domain is not None else "", ", intervened" if self.intervened is not None else ""])
         return f"Dataset({self.spec.env_id}, {self.spec.kind}, n={self.n}, d={self.d}, seed={self.spec.seed}{extra})"
@@ -131,18 +164,38 @@ class Dataset:
                 cols[f"intervened_{name}"] = self.intervened[:, j]
         return pd.DataFrame(cols)
 
+    def to_torch(self, dtype: Any = None, with_domain: bool = False) -> Any:
+        """A `torch.utils.data.Dataset` of (x, y) rows (x, y, domain with `with_domain`), float32 by default.
+
+        `DataLoader(ds.to_torch(), batch_size=..., shuffle=True)` works directly; the tensors are
+        copies, so training code may modify them. torch is imported here only.
+        """
+        try:
+            import torch
+            from torch.utils.data import TensorDataset
+        except ImportError:
+            raise DataError('to_torch needs torch: pip install "causalbench-suite[torch]"') from None
+        if with_domain and self.domain is None:
+            raise DataError("dataset has no domain labels; use kind='domains' or with_domain=False")
+        dtype = dtype or torch.float32
+        tensors = [torch.tensor(np.asarray(self.X), dtype=dtype), torch.tensor(np.asarray(self.y), dtype=dtype)]
+        if with_domain:
+            tensors.append(torch.tensor(np.asarray(self.domain), dtype=torch.int64))
+        return TensorDataset(*tensors)
+
     def save(self, path: str | Path) -> Path:
-        """Write .parquet, .csv or .npz (chosen by suffix); metadata goes into the file where the format allows."""
+        """Write .parquet, .csv or .npz (chosen by suffix) with the metadata `Dataset.load` needs.
+
+        Parquet and npz carry the metadata inside the file; a CSV gets it in `<file>.meta.json`
+        beside it, so the CSV itself stays plain for every tool.
+        """
         path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in EXPORT_FORMATS:
-            raise DataError(f"unknown output format {path.suffix!r}; use one of {', '.join(EXPORT_FORMATS)}")
-        meta = {"spec": self.spec.to_dict(), "roles": dict(self.roles), "target": self.target,
-                "target_kind": self.target_kind, "fingerprint": self.fingerprint, "variables": list(self.variables)}
+        suffix = _suffix(path)
+        meta = json.dumps(self._metadata(), default=str)
         path.parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".npz":
             arrays = {"X": self.X, "y": self.y, "feature_names": np.array(self.feature_names),
-                      "meta": np.array(json.dumps(meta))}
+                      "meta": np.array(meta)}
             if self.domain is not None:
                 arrays["domain"] = self.domain
             if self.intervened is not None:
@@ -151,14 +204,111 @@ class Dataset:
                 np.savez_compressed(fh, **arrays)
         elif suffix == ".csv":
             self.to_pandas().to_csv(path, index=False)
+            path.with_name(path.name + CSV_META_SUFFIX).write_text(meta)
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
             table = pa.Table.from_pandas(self.to_pandas(), preserve_index=False)
-            table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"causalbench": json.dumps(meta).encode()})
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"causalbench": meta.encode()})
             pq.write_table(table, path)
         return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Dataset":
+        """Read a file written by `Dataset.save`; refuses a file whose data no longer match its fingerprint."""
+        path = Path(path)
+        suffix = _suffix(path)
+        if not path.is_file():
+            raise DataError(f"no such file: {path}")
+        try:
+            meta, arrays = _read_export(path, suffix)
+        except DataError:
+            raise
+        except Exception as err:  # a corrupt or foreign file: pyarrow, pandas or zipfile errors
+            raise DataError(f"{path} is not a readable {suffix} file ({type(err).__name__}: {err})") from None
+        try:
+            spec_d = meta["spec"]
+            spec = DatasetSpec(spec_d["env_id"], spec_d["kind"], int(spec_d["n"]), int(spec_d["seed"]),
+                               dict(spec_d.get("options", {})), spec_d.get("scm_hash", ""))
+            dtypes = meta.get("dtypes", {})
+            typed = {k: None if a is None else np.ascontiguousarray(a, dtype=dtypes.get(k, a.dtype))
+                     for k, a in arrays.items()}
+            ds = cls(typed["X"], typed["y"], tuple(meta["feature_names"]), dict(meta["roles"]), meta["target"],
+                     meta["target_kind"], spec, typed["domain"], typed["intervened"], tuple(meta["variables"]),
+                     meta.get("n_classes"))
+        except (KeyError, TypeError, ValueError) as err:
+            raise DataError(f"{path} has malformed causalbench metadata (bad or missing field {err})") from None
+        if ds.fingerprint != meta.get("fingerprint"):
+            raise DataError(f"{path}: the data no longer match the fingerprint recorded when it was saved "
+                            f"({str(meta.get('fingerprint'))[:12]}...); the file was modified")
+        return ds
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise DataError(f"unknown output format {path.suffix!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    return suffix
+
+
+def _not_an_export(path: Path, where: str) -> DataError:
+    return DataError(f"{path} is not a causalbench dataset export (no metadata {where}); "
+                     "write files with Dataset.save or `causalbench generate`")
+
+
+def _read_export(path: Path, suffix: str) -> tuple[dict[str, Any], dict[str, np.ndarray | None]]:
+    """(metadata, arrays X, y, domain, intervened) of an export; DataError if it is not one."""
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=False) as z:
+            if "meta" not in z.files:
+                raise _not_an_export(path, "entry 'meta'")
+            meta = _parse_meta(str(z["meta"]), path)
+            if "feature_names" not in meta and "feature_names" in z.files:  # exports of causalbench 0.1.0
+                meta["feature_names"] = z["feature_names"].tolist()
+            return meta, {k: (z[k] if k in z.files else None) for k in _ARRAYS}
+    if suffix == ".csv":
+        side = path.with_name(path.name + CSV_META_SUFFIX)
+        if not side.is_file():
+            raise _not_an_export(path, f"file {side.name} beside it")
+        import pandas as pd
+
+        meta = _parse_meta(side.read_text(), path)
+        return meta, _columns(pd.read_csv(path), meta, path)
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    raw = (table.schema.metadata or {}).get(b"causalbench")
+    if raw is None:
+        raise _not_an_export(path, "in the parquet schema")
+    meta = _parse_meta(raw.decode(), path)
+    return meta, _columns(table.to_pandas(), meta, path)
+
+
+def _parse_meta(text: str, path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError:
+        raise _not_an_export(path, "readable as JSON") from None
+    if not isinstance(meta, dict) or "spec" not in meta or "fingerprint" not in meta:
+        raise _not_an_export(path, "with a spec and fingerprint")
+    return meta
+
+
+def _columns(frame: Any, meta: dict[str, Any], path: Path) -> dict[str, np.ndarray | None]:
+    """The arrays of a table written by `to_pandas`, by column name."""
+    names, variables = list(meta.get("feature_names", [])), list(meta.get("variables", []))
+    dtypes = meta.get("dtypes", {})
+    mask_cols = [f"intervened_{v}" for v in variables]
+    wanted = [*names, meta.get("target")]
+    wanted += ["domain"] if "domain" in dtypes else []
+    wanted += mask_cols if "intervened" in dtypes else []
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path} lacks column(s) {', '.join(map(str, missing[:5]))} its metadata names")
+    return {"X": frame[names].to_numpy(), "y": frame[meta["target"]].to_numpy(),
+            "domain": frame["domain"].to_numpy() if "domain" in dtypes else None,
+            "intervened": frame[mask_cols].to_numpy() if "intervened" in dtypes else None}
 
 
 def concat(parts: Sequence[Dataset], kind: str | None = None) -> Dataset:

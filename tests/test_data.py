@@ -118,3 +118,83 @@ def test_concat_and_by_domain() -> None:
 def test_bad_dataset_requests(kwargs, match) -> None:
     with one_line_error(match):
         cb.make("IceCreamShorts-v1").dataset(**kwargs)
+
+
+ROUND_TRIP_CASES = [("IceCreamShorts-v1", "interventional"), ("TreatmentRecovery-v0", "domains"),
+                    ("IceCreamHD-v1", "interventional")]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".npz"])
+@pytest.mark.parametrize("env_id, kind", ROUND_TRIP_CASES)
+def test_load_round_trips_every_format(tmp_path, suffix, env_id, kind) -> None:
+    d = cb.make(env_id).dataset(kind, n=300, seed=2)
+    back = Dataset.load(d.save(tmp_path / f"data{suffix}"))
+    assert back.fingerprint == d.fingerprint and back == d
+    assert (back.feature_names, back.variables, back.roles, back.target, back.target_kind, back.n_classes) == \
+        (d.feature_names, d.variables, dict(d.roles), d.target, d.target_kind, d.n_classes)
+    assert back.spec.to_dict() == json.loads(json.dumps(d.spec.to_dict()))
+    for name in ("X", "y", "domain", "intervened"):
+        a, b = getattr(d, name), getattr(back, name)
+        assert (a is None and b is None) or (a.dtype == b.dtype and np.array_equal(a, b)), name
+    assert not back.X.flags.writeable
+
+
+def _tamper_csv(path) -> None:
+    lines = path.read_text().splitlines()
+    first = lines[1].split(",")
+    first[0] = repr(float(first[0]) + 1.0)
+    path.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n")
+
+
+def test_load_refuses_modified_and_foreign_files(tmp_path) -> None:
+    import pandas as pd
+
+    d = cb.make("IceCreamShorts-v1").dataset("interventional", n=50, seed=0)
+    csv = d.save(tmp_path / "d.csv")
+    _tamper_csv(csv)
+    with one_line_error("no longer match the fingerprint"):
+        Dataset.load(csv)
+    pd.DataFrame({"a": [1.0, 2.0]}).to_csv(tmp_path / "plain.csv", index=False)
+    pd.DataFrame({"a": [1.0, 2.0]}).to_parquet(tmp_path / "plain.parquet")
+    np.savez(tmp_path / "plain.npz", X=np.zeros((2, 2)))
+    for name in ("plain.csv", "plain.parquet", "plain.npz"):
+        with one_line_error("is not a causalbench dataset export"):
+            Dataset.load(tmp_path / name)
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet at all")
+    with one_line_error("is not a readable .parquet file"):
+        Dataset.load(tmp_path / "junk.parquet")
+    with one_line_error("no such file"):
+        Dataset.load(tmp_path / "missing.npz")
+    with one_line_error("unknown output format"):
+        Dataset.load(tmp_path / "d.xlsx")
+
+
+def test_datasets_pickle_equal_and_read_only() -> None:
+    import pickle
+
+    d = cb.make("TreatmentRecovery-v0").dataset("interventional", n=200, seed=4)
+    back = pickle.loads(pickle.dumps(d))
+    assert back == d and back.fingerprint == d.fingerprint and hash(back) == hash(d)
+    assert all(not a.flags.writeable for a in (back.X, back.y, back.intervened))
+    assert back != cb.make("TreatmentRecovery-v0").dataset("interventional", n=200, seed=5)
+    writable = d.X.copy()  # the documented way to get a writable copy
+    writable[0, 0] = -1.0
+    assert d.X[0, 0] != -1.0
+
+
+def test_torch_view_works_with_a_dataloader() -> None:
+    torch = pytest.importorskip("torch", reason='torch is optional: pip install "causalbench-suite[torch]"')
+    from torch.utils.data import DataLoader
+
+    d = cb.make("IceCreamShorts-v1").dataset("domains", n=100, seed=0)
+    view = d.to_torch()
+    assert isinstance(view, torch.utils.data.Dataset) and len(view) == d.n
+    xs, ys = zip(*DataLoader(view, batch_size=32, shuffle=False))
+    np.testing.assert_allclose(torch.cat(xs).numpy(), d.X.astype(np.float32))
+    np.testing.assert_allclose(torch.cat(ys).numpy(), d.y.astype(np.float32))
+    x, y, dom = next(iter(DataLoader(d.to_torch(with_domain=True), batch_size=100)))
+    assert dom.dtype == torch.int64 and np.array_equal(dom.numpy(), d.domain)
+    x[0, 0] = 99.0  # tensors are copies: training code may write to them
+    assert d.X[0, 0] != 99.0
+    with one_line_error("no domain labels"):
+        cb.make("IceCreamShorts-v1").dataset(n=10).to_torch(with_domain=True)

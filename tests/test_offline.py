@@ -49,3 +49,29 @@ def test_minari_export_round_trip(env_id, tmp_path, monkeypatch) -> None:
     first = next(iter(loaded.iterate_episodes()))
     steps = data["episode_ids"] == data["episode_ids"][0]
     np.testing.assert_array_equal(first.actions, data["actions"][steps])
+
+
+def test_minari_export_measures_the_dataset_folder_once_not_per_episode(tmp_path, monkeypatch) -> None:
+    """Linear in episodes: Minari's folder walk (O(files written so far)), which it repeats after every
+    episode, happens a fixed number of times however many episodes are exported."""
+    pytest.importorskip("minari", reason="Minari export is optional: pip install minari")
+    from minari.dataset.minari_storage import MinariStorage
+
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    calls = {"get_size": 0}
+    real_size = MinariStorage.get_size
+
+    def counting_size(self):
+        calls["get_size"] += 1
+        return real_size(self)
+
+    monkeypatch.setattr(MinariStorage, "get_size", counting_size)
+    env = cb.make("TreatmentRecovery-v0")
+    scans = {}
+    for n in (5, 40):
+        calls["get_size"] = 0
+        data = logged_episodes(env, n, seed=0)
+        dataset = to_minari(env.id, data, f"causalbench/tr/scan{n}-v0")
+        assert dataset.total_episodes == n and dataset.total_steps == n
+        scans[n] = calls["get_size"]
+    assert scans[5] == scans[40] <= 3, scans

@@ -49,8 +49,8 @@ def test_console_script_and_help() -> None:
 
 
 def test_gymnasium_registration_after_import() -> None:
-    out = run("import gymnasium as gym, causalbench; env = gym.make('causalbench/IceCreamShorts-v0'); "
+    out = run("import gymnasium as gym, causalbench; env = gym.make('causalbench/IceCreamShorts-v1'); "
               "print(env.reset(seed=0)[0].shape)")
     assert out.strip() == "(1,)"
-    out = run("import gymnasium as gym; env = gym.make('causalbench:causalbench/IceCreamShorts-v0'); print('ok')")
+    out = run("import gymnasium as gym; env = gym.make('causalbench:causalbench/IceCreamShorts-v1'); print('ok')")
     assert out.strip() == "ok"

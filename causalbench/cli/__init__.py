@@ -39,7 +39,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="causalbench",
         description="A benchmark suite for causal confusion: do methods learn causes or correlations, "
                     "and does scale fix it?",
-        epilog="Start with `causalbench run` (the default suite) or `causalbench describe IceCreamShorts-v0`.",
+        epilog="Start with `causalbench run` (the default suite) or `causalbench describe IceCreamShorts-v1`.",
     )
     parser.add_argument("--version", action="version", version=f"causalbench {VERSION}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -25,7 +25,7 @@ def configure_list(p: argparse.ArgumentParser) -> Handler:
 
 
 def configure_describe(p: argparse.ArgumentParser) -> Handler:
-    p.add_argument("env", help="environment id, e.g. IceCreamShorts-v0")
+    p.add_argument("env", help="environment id, e.g. IceCreamShorts-v1")
 
     def run(args: argparse.Namespace) -> int:
         print(make(args.env).describe())

@@ -10,7 +10,7 @@ import numpy as np
 from ..env.offline import logged_episodes, to_minari
 from ..env.registry import make
 from ..errors import CausalBenchError
-from .common import Handler
+from .common import Handler, integer, rows
 
 
 def configure_generate(p: argparse.ArgumentParser) -> Handler:
@@ -18,8 +18,8 @@ def configure_generate(p: argparse.ArgumentParser) -> Handler:
     p.add_argument("--kind", default="observational",
                    help="observational | domains | interventional | test (all test sets, one file each) | "
                         "logged (offline episodes of the gym task: .npz, or a Minari dataset with --minari)")
-    p.add_argument("--n", type=lambda s: int(float(s)), default=10_000, help="number of rows (default 10000)")
-    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--n", default="10000", help="number of rows (default 10000)")
+    p.add_argument("--seed", default="0", help="seed (default 0)")
     p.add_argument("--p", type=float, default=0.5, help="interventional: per-variable randomisation probability")
     p.add_argument("--fraction", type=float, default=1.0, help="interventional: fraction of units eligible")
     p.add_argument("--out", default=None, help="output file; suffix picks the format (.parquet/.csv/.npz)")
@@ -28,6 +28,10 @@ def configure_generate(p: argparse.ArgumentParser) -> Handler:
 
     def run(args: argparse.Namespace) -> int:
         env = make(args.env)
+        args.n = rows(args.n, "--n", len(env.scm.names) + len(env.feature_names))
+        args.seed = integer(args.seed, "--seed", minimum=0)
+        if args.minari and args.kind != "logged":
+            raise CausalBenchError("--minari writes logged episodes: add --kind logged")
         if args.kind == "logged":
             return _generate_logged(env, args)
         if args.out is None:

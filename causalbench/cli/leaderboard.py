@@ -11,6 +11,8 @@ from ..errors import SubmissionError
 from ..leaderboard.evaluate import evaluate
 from ..leaderboard.format import LEADERBOARD_DIR, OFFICIAL_SUITE, SUITES, SuiteSpec
 from ..leaderboard.validate import check_submission, publish
+from ..methods import method_spec
+from .common import check_hparams, hparams, jobs
 
 
 def _suite_arg(value: str) -> SuiteSpec:
@@ -29,15 +31,20 @@ def configure_evaluate(p: argparse.ArgumentParser) -> Callable[[argparse.Namespa
     p.add_argument("--authors", default="anonymous", help="comma-separated author names")
     p.add_argument("--paper", default=None, help="paper link (http or https)")
     p.add_argument("--description", default=None, help="one paragraph about the method")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--hparams", default=None, metavar="KEY=VALUE,...",
+                   help="hyper-parameter overrides (recorded in the submission), e.g. steps=500,lr=0.01")
+    p.add_argument("--jobs", default=None, help="worker processes (default: all cores)")
     p.add_argument("--no-claims", action="store_true", help="do not include claimed metrics")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def run(args: argparse.Namespace) -> int:
+        n_jobs = jobs(args.jobs)
+        method_spec(args.method)
+        overrides = check_hparams(hparams(args.hparams), [args.method]) if args.hparams is not None else {}
         authors = [a.strip() for a in args.authors.split(",") if a.strip()]
         path = evaluate(args.method, args.out, args.suite, name=args.name, authors=authors, paper=args.paper,
-                        description=args.description, jobs=args.jobs or os.cpu_count() or 1,
-                        progress=not args.no_progress, claims=not args.no_claims)
+                        description=args.description, jobs=n_jobs or os.cpu_count() or 1,
+                        progress=not args.no_progress, claims=not args.no_claims, overrides=overrides)
         print(f"wrote {path} and {path.with_suffix('.npz')} (suite {args.suite.id})")
         print(f"check it with: causalbench submit {path} --check"
               + ("" if args.suite is OFFICIAL_SUITE else f" --suite {args.suite.id}"))

@@ -12,7 +12,7 @@ from ..experiments.scaling import (CONFIG_FILE, DEFAULT_FRACTIONS, DEFAULT_METHO
                                    ScalingConfig, run)
 from ..methods import method_spec
 from ..reports.scaling import write_scaling_report
-from .common import Handler
+from .common import Handler, jobs, seeds
 
 
 def _parse_list(text: str, name: str, kind: type) -> tuple:
@@ -34,15 +34,9 @@ def _parse_list(text: str, name: str, kind: type) -> tuple:
     return tuple(out)
 
 
-def _parse_seeds(text: str) -> tuple[int, ...]:
-    """'5' -> seeds 0..4; '0,5,7' -> those seeds."""
-    values = _parse_list(text, "--seeds", int)
-    return tuple(range(values[0])) if len(values) == 1 and "," not in text else values
-
-
 def configure_scaling(p: argparse.ArgumentParser) -> Handler:
     """Add the `causalbench scaling` arguments; return its handler."""
-    p.add_argument("--env", help="environment id, e.g. IceCreamShorts-v0")
+    p.add_argument("--env", help="environment id, e.g. IceCreamShorts-v1")
     p.add_argument("--methods", default=None,
                    help=f"comma-separated methods (default: {','.join(DEFAULT_METHODS)}; continual only on envs with "
                         "at least two training domains)")
@@ -62,7 +56,7 @@ def configure_scaling(p: argparse.ArgumentParser) -> Handler:
     p.add_argument("--path-size", default=None, help="training rows for the path-dependence runs (default 1e4)")
     p.add_argument("--max-orders", type=int, default=None, help="at most this many domain orders (default 6)")
     p.add_argument("--out", default=None, help="output folder (default results/scaling-<env>-<timestamp>)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes / Ray CPUs (default: all cores)")
+    p.add_argument("--jobs", default=None, help="worker processes / Ray CPUs (default: all cores)")
     p.add_argument("--backend", choices=("joblib", "ray"), default="joblib",
                    help="joblib processes (default) or Ray (local instance, or the cluster in RAY_ADDRESS)")
     p.add_argument("--resume", metavar="DIR", default=None,
@@ -70,13 +64,14 @@ def configure_scaling(p: argparse.ArgumentParser) -> Handler:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handler(args: argparse.Namespace) -> int:
+        n_jobs = jobs(args.jobs)
         if args.resume:
             config = ScalingConfig.from_dict(saved_config(args.resume, CONFIG_FILE))
             out = args.resume
         else:
             config = config_from_args(args)
             out = args.out
-        directory = run(config, out=out, jobs=args.jobs, backend=args.backend, resume=bool(args.resume),
+        directory = run(config, out=out, jobs=n_jobs, backend=args.backend, resume=bool(args.resume),
                         progress=not args.no_progress)
         summary, paths = write_scaling_report(directory)
         print(summary)
@@ -91,7 +86,7 @@ def configure_scaling(p: argparse.ArgumentParser) -> Handler:
 def config_from_args(args: argparse.Namespace) -> ScalingConfig:
     """A validated ScalingConfig from parsed arguments (one-line errors for bad input)."""
     if not args.env:
-        raise CausalBenchError("--env is required, e.g. --env IceCreamShorts-v0 (see `causalbench list`)")
+        raise CausalBenchError("--env is required, e.g. --env IceCreamShorts-v1 (see `causalbench list`)")
     given: dict[str, Any] = {"env": args.env}
     if args.methods is not None:
         given["methods"] = tuple(m.strip() for m in args.methods.split(",") if m.strip())
@@ -104,7 +99,7 @@ def config_from_args(args: argparse.Namespace) -> ScalingConfig:
     if args.fractions is not None:
         given["fractions"] = _parse_list(args.fractions, "--interventional-fraction", float)
     if args.seeds is not None:
-        given["seeds"] = _parse_seeds(args.seeds)
+        given["seeds"] = seeds(args.seeds)
     if args.n_test is not None:
         given["n_test"] = _parse_list(args.n_test, "--n-test", int)[0]
     if args.path_size is not None:
@@ -115,6 +110,5 @@ def config_from_args(args: argparse.Namespace) -> ScalingConfig:
     config = ScalingConfig(**given).validate()
     for name in config.methods:
         method_spec(name)
-    if args.jobs is not None and args.jobs < 1:
-        raise CausalBenchError(f"--jobs must be at least 1, got {args.jobs}")
+    jobs(args.jobs)
     return config

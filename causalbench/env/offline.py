@@ -50,32 +50,51 @@ def logged_episodes(env: CausalEnv, n: int, seed: int = 0) -> dict[str, np.ndarr
 
 
 def to_minari(env_id: str, data: dict[str, np.ndarray], dataset_id: str, description: str = "") -> Any:
-    """Write logged episodes as a Minari dataset (needs `pip install minari`); returns the MinariDataset."""
+    """Write logged episodes as a Minari dataset (needs `pip install minari`); returns the MinariDataset.
+
+    Time is linear in the number of episodes: see `_append_episodes`.
+    """
     try:
         import minari
         from minari.data_collector import EpisodeBuffer
     except ImportError:
-        raise DataError("Minari export needs the minari package: pip install minari") from None
+        raise DataError('Minari export needs the minari package: pip install "causalbench-suite[minari]"') from None
     import gymnasium as gym
-
 
     gym_env = gym.make(f"{NAMESPACE}/{env_id}")
     episodes = data["episode_ids"]
     bounds = np.flatnonzero(np.diff(episodes)) + 1
     starts, stops = np.r_[0, bounds], np.r_[bounds, len(episodes)]
-    buffers = []
-    for k, (a, b) in enumerate(zip(starts, stops)):
-        obs = np.concatenate([data["observations"][a:b], data["next_observations"][b - 1:b]])
-        buffers.append(EpisodeBuffer(
-            id=k, observations=obs, actions=data["actions"][a:b],
-            rewards=list(data["rewards"][a:b]), terminations=list(data["terminations"][a:b]),
-            truncations=list(data["truncations"][a:b]),
-        ))
-    return minari.create_dataset_from_buffers(
-        dataset_id=dataset_id, buffer=buffers, env=gym_env.spec, eval_env=gym_env.spec,
+    obs_all, next_obs, actions = data["observations"], data["next_observations"], data["actions"]
+    rewards, terms, truncs = data["rewards"], data["terminations"], data["truncations"]
+    buffers = [EpisodeBuffer(id=k, observations=np.concatenate([obs_all[a:b], next_obs[b - 1:b]]),
+                             actions=actions[a:b], rewards=rewards[a:b], terminations=terms[a:b],
+                             truncations=truncs[a:b])
+               for k, (a, b) in enumerate(zip(starts.tolist(), stops.tolist()))]
+    dataset = minari.create_dataset_from_buffers(
+        dataset_id=dataset_id, buffer=[], env=gym_env.spec, eval_env=gym_env.spec,
         algorithm_name="logged behaviour policy",
         author="causalbench", author_email="causalbench@users.noreply.github.com",
         code_permalink=f"causalbench {VERSION} (git {git_hash() or 'unknown'})",
         description=description or f"Logged episodes of causalbench {env_id} (confounded behaviour policy).",
         action_space=gym_env.action_space, observation_space=gym_env.observation_space, data_format="arrow",
     )
+    _append_episodes(dataset.storage, buffers)
+    return minari.MinariDataset(dataset.storage)
+
+
+def _append_episodes(storage: Any, buffers: list[Any]) -> None:
+    """Write all episodes into a Minari storage, measuring the dataset folder once at the end.
+
+    Minari's storages re-measure the whole dataset folder after every episode (`get_size` walks
+    every file written so far), so writing n episodes one by one costs O(n^2) file stats: 200
+    one-step episodes took 6.7 s and 1,000 took 106 s. Here the per-episode measurement is a
+    no-op and the size is recorded once, so the cost is linear in episodes.
+    """
+    measure = storage.get_size
+    storage.get_size = lambda: 0.0  # an instance attribute shadows the method during the bulk write
+    try:
+        storage.update_episodes(buffers)
+    finally:
+        del storage.get_size
+    storage.update_metadata({"dataset_size": measure()})

@@ -6,6 +6,7 @@ first lookup; the core never names one.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any, Sequence
 
@@ -48,12 +49,37 @@ def list_envs(include_deprecated: bool = False) -> list[str]:
 def make(env_id: str, **options: Any) -> Any:
     """Instantiate a registered environment; options (e.g. RandomSCM parameters) go to its constructor.
 
-    A superseded version still builds (its meaning never changes) but warns, naming its successor."""
+    Options are checked against the constructor's signature first, so a misspelt option is a
+    one-line error naming the accepted ones, never silently ignored. A superseded version still
+    builds (its meaning never changes) but warns, naming its successor.
+    """
     newer = ENVS.entry(env_id).meta.get("deprecated")
     if newer:
         warnings.warn(f"{env_id} is superseded by {newer} (see its Version History)", DeprecationWarning, stacklevel=2)
     cls = ENVS.get(env_id)
+    accepted, open_ended = constructor_options(cls)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown and not open_ended:
+        takes = f"accepted options: {', '.join(accepted)}" if accepted else "it takes no options"
+        raise CausalBenchError(f"{env_id}: bad options {unknown}: {takes}")
     try:
         return cls(**options)
     except TypeError as err:
         raise CausalBenchError(f"{env_id}: bad options {sorted(options)}: {err}") from None
+
+
+def constructor_options(cls: Any) -> tuple[tuple[str, ...], bool]:
+    """(named keyword options of `cls.__init__`, whether it also takes arbitrary ones).
+
+    The environment base class's generic `**options` does not count as taking arbitrary options:
+    only an environment that defines its own `**kwargs` constructor does.
+    """
+    init = getattr(cls, "__init__", None)
+    try:
+        params = list(inspect.signature(init).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return (), True
+    named = tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    var_kw = any(p.kind is p.VAR_KEYWORD for p in params)
+    core = getattr(init, "__module__", "").startswith(__name__.rsplit(".", 1)[0] + ".")
+    return named, var_kw and not core

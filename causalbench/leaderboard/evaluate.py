@@ -135,7 +135,8 @@ def _record(value: Any) -> Any:
 
 def evaluate(method: str, out: str | Path | None = None, suite: SuiteSpec = OFFICIAL_SUITE, *, name: str | None = None,
              authors: Sequence[str] = ("anonymous",), paper: str | None = None, description: str | None = None,
-             jobs: int = 1, progress: bool = False, claims: bool = True) -> Path:
+             jobs: int = 1, progress: bool = False, claims: bool = True,
+             overrides: Mapping[str, Any] | None = None) -> Path:
     """Train registered `method` on every (env, seed) of `suite` as the runner does; write a complete submission.
 
         >>> from causalbench.methods import register_method
@@ -146,6 +147,8 @@ def evaluate(method: str, out: str | Path | None = None, suite: SuiteSpec = OFFI
     if out.suffix != ".json":
         raise SubmissionError(f"--out must name a .json manifest, got {out.name}")
     config = dataclasses.replace(suite.run_config((method,)), references=False)
+    if overrides:  # hyper-parameter overrides on top of the suite's (recorded in the manifest's hparams)
+        config = dataclasses.replace(config, overrides={**config.overrides, **overrides})
     todo, skipped = plan_run(config)
     if not todo:
         reasons = "; ".join(f"{s['env_id']}: {s['reason']}" for s in skipped[:2])

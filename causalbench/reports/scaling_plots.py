@@ -13,7 +13,7 @@ from .scaling_data import HEADLINE, Curve, metric_label
 
 FAMILY_COLORS = {"erm-linear": ["#6a3d9a"], "erm-mlp": ["#9ecae1", "#4292c6", "#08519c", "#08306b"],
                  "continual": ["#fdae6b", "#f16913", "#a63603", "#7f2704"], "continual-replay": ["#fdd0a2", "#d94801"],
-                 "causal-oracle": ["#000000"], "erm-causal-features": ["#000000"]}
+                 "erm-causal-features": ["#000000"]}
 OTHER = ["#2ca02c", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 
@@ -26,7 +26,7 @@ def _styles(curves: Sequence[Curve]) -> dict[tuple[str, int | None], dict[str, A
         palette = FAMILY_COLORS.get(method)
         for i, w in enumerate(widths):
             color = palette[min(i, len(palette) - 1)] if palette else next(spare)
-            styles[(method, w)] = {"color": color, "ls": "--" if method == "causal-oracle" else "-",
+            styles[(method, w)] = {"color": color, "ls": "--" if method == "erm-causal-features" else "-",
                                    "label": method + (f" w{w}" if w is not None else "")}
     return styles
 

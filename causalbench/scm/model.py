@@ -349,19 +349,23 @@ class SCM:
     # ---------------------------------------------------------- interop
 
     def to_pgmpy(self, latents: bool = True) -> Any:
-        """A pgmpy DiscreteBayesianNetwork or LinearGaussianBayesianNetwork with the same joint law
-        (hidden variables marked as pgmpy latents unless `latents=False`)."""
+        """A pgmpy DiscreteBayesianNetwork (all-discrete SCM) or LinearGaussianBayesianNetwork (linear-Gaussian
+        SCM) with the same joint law; hidden variables are pgmpy latents unless `latents=False`, the target is
+        pgmpy's outcome. Any other SCM raises SCMError naming the variable and mechanism that prevent it."""
         from .pgmpy_io import to_pgmpy
 
         return to_pgmpy(self, latents)
 
     @classmethod
-    def from_pgmpy(cls, model: Any, hidden: Iterable[str] = (), roles: Mapping[str, str] | None = None,
-                   name: str = "") -> "SCM":
-        """Build an SCM from a pgmpy discrete Bayesian network (states become codes 0..K-1)."""
+    def from_pgmpy(cls, model: Any, hidden: Iterable[str] = (), name: str = "", *, target: Any = ...) -> "SCM":
+        """An SCM from a pgmpy discrete (states become codes 0..K-1) or linear-Gaussian network.
+
+        `target` names the target node; without it the network's single pgmpy outcome is used,
+        or SCMError asks for one (`target=None` imports a network without a target).
+        """
         from .pgmpy_io import from_pgmpy
 
-        return from_pgmpy(model, cls, Variable, hidden=hidden, roles=roles, name=name)
+        return from_pgmpy(model, cls, Variable, target=target, hidden=hidden, name=name)
 
     @property
     def is_discrete(self) -> bool:

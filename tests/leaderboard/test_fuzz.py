@@ -93,7 +93,7 @@ def claim_elsewhere(draw, m, a):
     kind = draw(st.sampled_from(["env", "seed", "metric"]))
     env = sorted(m["claimed_metrics"])[0]
     if kind == "env":
-        m["claimed_metrics"][draw(st.sampled_from(["IceCreamShorts-v0", "Nope-v3"]))] = {"0": {"ood_score": 0.0}}
+        m["claimed_metrics"][draw(st.sampled_from(["IceCreamShorts-v1", "Nope-v3"]))] = {"0": {"ood_score": 0.0}}
     elif kind == "seed":
         m["claimed_metrics"][env][str(draw(st.integers(2, 10**6)))] = {"ood_score": 0.0}
     else:
