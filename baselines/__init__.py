@@ -4,7 +4,7 @@ The same class may be registered twice with different tracks (e.g. ERM on observ
 and on interventional data): the data differ, the learner does not.
 """
 
-from causalbench.methods import register_method
+from causalbench.methods import register_method, register_method_set
 
 register_method("erm-causal-features", "causalbench.baselines.causal_features:CausalFeaturesMLP",
                 track="observational",
@@ -36,3 +36,6 @@ register_method("online-bandit", "causalbench.baselines.online_bandit:OnlineBand
                 summary="Decision envs: Thompson-sampling contextual bandit learning by acting.")
 register_method("tabular-q", "causalbench.baselines.tabular_q:TabularQ", track="online",
                 summary="Multi-step envs: tabular Q-learning from reward in the deployment dynamics.")
+
+register_method_set("scaling", ("erm-linear", "erm-mlp", "continual"),
+                    summary="what `causalbench scaling` trains by default (continual only on multi-domain envs)")

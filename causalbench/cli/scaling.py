@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import CausalBenchError
 from ..experiments.results import RESULTS_FILE, saved_config
-from ..experiments.scaling import (CONFIG_FILE, DEFAULT_FRACTIONS, DEFAULT_METHODS, DEFAULT_SIZES, DEFAULT_WIDTHS,
+from ..experiments.scaling import (CONFIG_FILE, DEFAULT_FRACTIONS, DEFAULT_SIZES, DEFAULT_WIDTHS,
                                    ScalingConfig, run)
 from ..methods import method_spec
 from ..reports.scaling import write_scaling_report
@@ -38,7 +38,7 @@ def configure_scaling(p: argparse.ArgumentParser) -> Handler:
     """Add the `causalbench scaling` arguments; return its handler."""
     p.add_argument("--env", help="environment id, e.g. IceCreamShorts-v1")
     p.add_argument("--methods", default=None,
-                   help=f"comma-separated methods (default: {','.join(DEFAULT_METHODS)}; continual only on envs with "
+                   help="comma-separated methods (default: the registered \"scaling\" method set; continual only on envs with "
                         "at least two training domains)")
     p.add_argument("--sizes", default=None, help="training-set sizes (default: "
                    f"{','.join(f'{n:g}' for n in DEFAULT_SIZES)})")

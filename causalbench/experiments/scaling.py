@@ -63,14 +63,14 @@ import numpy as np
 
 from ..env.registry import ENVS, make
 from ..errors import CausalBenchError
-from ..methods import method_spec
+from ..methods import method_set, method_spec
 from .config import Job, frozen
 from .job import JobResult
 from .sweep import default_out_dir, execute, not_applicable
 
 CONFIG_FILE = "scaling.json"
 PREDICTIONS_DIR = "predictions"
-DEFAULT_METHODS = ("erm-linear", "erm-mlp", "continual")
+SCALING_METHOD_SET = "scaling"   # registered beside the baselines (baselines/__init__.py)
 DEFAULT_SIZES = (100, 300, 1000, 3000, 10_000, 30_000, 100_000)
 DEFAULT_WIDTHS = (16, 64, 128)
 DEFAULT_FRACTIONS = (0.0, 0.1, 1.0)
@@ -84,7 +84,7 @@ class ScalingConfig:
     """What `causalbench scaling` runs; saved in scaling.json (what a job depends on is in its key and record)."""
 
     env: str
-    methods: tuple[str, ...] = ()          # empty = DEFAULT_METHODS that apply to the env
+    methods: tuple[str, ...] = ()          # empty = the registered "scaling" method set, where it applies
     sizes: tuple[int, ...] = DEFAULT_SIZES
     widths: tuple[int, ...] = DEFAULT_WIDTHS
     fractions: tuple[float, ...] = DEFAULT_FRACTIONS
@@ -135,7 +135,9 @@ def _env(env_id: str) -> Any:
 
 
 def default_methods(env: Any) -> tuple[str, ...]:
-    return tuple(m for m in DEFAULT_METHODS if m != "continual" or len(env.domains) >= 2)
+    """The registered scaling method set, minus continual methods on single-domain envs."""
+    return tuple(m for m in method_set(SCALING_METHOD_SET)
+                 if method_spec(m).protocol != "continual" or len(env.domains) >= 2)
 
 
 def _not_applicable(env: Any, spec: Any) -> str | None:

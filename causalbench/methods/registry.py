@@ -45,6 +45,21 @@ def register_method(name: str, entry_point: str | type[Method], *, summary: str,
                      tracks=(track,) if track else ())
 
 
+METHOD_SETS: Registry[tuple[str, ...]] = Registry("method set", plugins=("causalbench.baselines",))
+
+
+def register_method_set(name: str, methods: tuple[str, ...] | list[str], *, summary: str = "") -> None:
+    """Register a named list of methods (e.g. "scaling", what `causalbench scaling` trains by default)."""
+    if not methods:
+        raise CausalBenchError(f"method set {name!r} is empty")
+    METHOD_SETS.register(name, tuple(methods), summary=summary)
+
+
+def method_set(name: str) -> tuple[str, ...]:
+    """The method names of a registered method set."""
+    return METHOD_SETS.get(name)
+
+
 ENTRY_POINT_GROUP = "causalbench.methods"
 
 

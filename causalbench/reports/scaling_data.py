@@ -101,8 +101,8 @@ def build_curves(records: Sequence[dict[str, Any]]) -> list[Curve]:
         curves.append(Curve(method, width, fraction, recs[0]["track"], privileged,
                             tuple(sorted({r["n_train"] for r in recs})), tuple(sorted({r["seed"] for r in recs})),
                             tuple(recs)))
-    methods = list(dict.fromkeys(r["method"] for r in sorted(final, key=lambda r: r["key"])))
-    order = {m: i for i, m in enumerate(sorted(methods, key=lambda m: (m != "erm-linear", m != "erm-mlp", m)))}
+    privileged = {c.method for c in curves if c.privileged}   # methods by name, privileged references last
+    order = {m: i for i, m in enumerate(sorted({c.method for c in curves}, key=lambda m: (m in privileged, m)))}
     return sorted(curves, key=lambda c: (order[c.method], c.width or 0, -1 if c.fraction is None else c.fraction))
 
 

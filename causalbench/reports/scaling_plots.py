@@ -11,22 +11,24 @@ from .fit import CurveFit
 from .records import pyplot
 from .scaling_data import HEADLINE, Curve, metric_label
 
-FAMILY_COLORS = {"erm-linear": ["#6a3d9a"], "erm-mlp": ["#9ecae1", "#4292c6", "#08519c", "#08306b"],
-                 "continual": ["#fdae6b", "#f16913", "#a63603", "#7f2704"], "continual-replay": ["#fdd0a2", "#d94801"],
-                 "erm-causal-features": ["#000000"]}
-OTHER = ["#2ca02c", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+# One family of shades per method (light to dark over widths), in the order methods appear; privileged black.
+FAMILIES = (["#6a3d9a", "#9e9ac8", "#3f007d"], ["#9ecae1", "#4292c6", "#08519c", "#08306b"],
+            ["#fdae6b", "#f16913", "#a63603", "#7f2704"], ["#a1d99b", "#41ab5d", "#006d2c"],
+            ["#fcbba1", "#ef3b2c", "#99000d"], ["#d9d9d9", "#969696", "#525252"])
 
 
 def _styles(curves: Sequence[Curve]) -> dict[tuple[str, int | None], dict[str, Any]]:
     """One colour per (method, width): shades of a family for widths; the oracle black and dashed."""
     keys = list(dict.fromkeys((c.method, c.width) for c in curves))
-    styles, spare = {}, iter(OTHER * 4)
+    privileged = {c.method for c in curves if c.privileged}
+    styles = {}
+    families = iter(FAMILIES * (1 + len(keys) // len(FAMILIES)))
     for method in dict.fromkeys(m for m, _ in keys):
         widths = sorted({w for m, w in keys if m == method}, key=lambda w: w or 0)
-        palette = FAMILY_COLORS.get(method)
+        palette = ["#000000"] if method in privileged else next(families)
         for i, w in enumerate(widths):
-            color = palette[min(i, len(palette) - 1)] if palette else next(spare)
-            styles[(method, w)] = {"color": color, "ls": "--" if method == "erm-causal-features" else "-",
+            styles[(method, w)] = {"color": palette[min(i, len(palette) - 1)],
+                                   "ls": "--" if method in privileged else "-",
                                    "label": method + (f" w{w}" if w is not None else "")}
     return styles
 
