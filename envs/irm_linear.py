@@ -26,13 +26,13 @@ class IRMLinear(CausalEnv):
     - `y`  Y = X1 + N(0, s^2) (target)
     - `x2` X2 = Y + N(0, 1)
 
-    ## Roles
-    target: y; causal: x1; spurious: x2 (a child of the target: anti-causal).
+    ## Roles (computed from the graph)
+    target: y; causal: x1; anti-causal: x2 (a child of the target).
 
     ## Known answers
     Within a domain of scale s, OLS of Y on (X1, X2) has weights
     (1 / (s^2 + 1), s^2 / (s^2 + 1)); the invariant solution is (1, 0), which
-    is also the causal oracle E[Y | do(X1 = x)] = x.
+    is also the causal reference E[Y | do(X1 = x)] = x.
 
     ## Domains
     Two training domains with s = 0.5 and s = 2 (noise scale of X1 and Y).

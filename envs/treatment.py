@@ -39,7 +39,7 @@ class TreatmentRecovery(CausalEnv):
 
     ## Known answers (exact enumeration, checked against pgmpy)
     Observationally P(R | T=1) < P(R | T=0); interventionally
-    P(R | do(T=1)) > P(R | do(T=0)). The causal oracle is P(R | do(T, A)).
+    P(R | do(T=1)) > P(R | do(T=0)). The causal reference is P(R | do(T, A)), averaged over the training domains.
 
     ## Domains
     Two hospitals: `strict` triage (logit weight 3 on H) and `lenient` (1.5).

@@ -15,9 +15,9 @@ Axes, precisely:
   ceil(epochs x rows per fit / batch size)) Adam steps, so large N is not left
   unread (`--epochs`, default 1; rows per fit = N / #domains for continual).
 - widths: every selected method whose hyper-parameters have a `width` field,
-  except privileged references (the causal oracle runs at its default width).
+  except privileged references (erm-causal-features runs at its default width).
 - interventional fraction f: static methods on the observational track, except
-  privileged references (the causal oracle). They train on
+  privileged methods (erm-causal-features). They train on
   `env.dataset("interventional", n, seed, p=1.0, fraction=f)`: on a fraction f
   of units every observed non-target variable is randomised. f = 0 is the
   observational distribution; fractions are nested (the randomised units at

@@ -30,7 +30,7 @@ TRACK_DATA = {"observational": "observational", "observational+domains": "domain
 
 @dataclass(frozen=True)
 class Task:
-    """What a method is told about the problem. `roles` is given only to privileged methods (the oracle)."""
+    """What a method is told about the problem. `roles` is given only to privileged methods (erm-causal-features)."""
 
     env_id: str
     track: str

@@ -18,7 +18,7 @@ FAMILIES = (["#6a3d9a", "#9e9ac8", "#3f007d"], ["#9ecae1", "#4292c6", "#08519c",
 
 
 def _styles(curves: Sequence[Curve]) -> dict[tuple[str, int | None], dict[str, Any]]:
-    """One colour per (method, width): shades of a family for widths; the oracle black and dashed."""
+    """One colour per (method, width): shades of a family for widths; privileged methods black and dashed."""
     keys = list(dict.fromkeys((c.method, c.width) for c in curves))
     privileged = {c.method for c in curves if c.privileged}
     styles = {}

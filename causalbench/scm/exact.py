@@ -1,6 +1,6 @@
 """Exact ground truth from an SCM: Gaussian moments, discrete enumeration, E[Y | do(...)].
 
-Used to publish the true answers (causal oracle, interventional means) wherever
+Used to publish the true answers (causal reference, interventional means) wherever
 the model class allows exact computation; envs fall back to documented
 large-sample estimates only when it does not.
 """
