@@ -33,8 +33,8 @@ class TreatmentRecovery(CausalEnv):
     - `treated` T ~ Bernoulli(sigmoid(-1.5 + 3 H)) (the doctors' logged policy)
     - `recovered` R ~ Bernoulli(sigmoid(1.5 + T - 3 H - 0.8 A)) (target)
 
-    ## Roles
-    target: recovered; action: treated; causal: old; spurious: symptoms (a child
+    ## Roles (computed from the graph)
+    target: recovered; action: treated; causal: old; proxy: symptoms (a child
     of the hidden confounder: prognostic, not a cause).
 
     ## Known answers (exact enumeration, checked against pgmpy)
