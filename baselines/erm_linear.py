@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from causalbench.data import Dataset
 from causalbench.methods import Method
+from causalbench.methods.selection import LogUniform
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,10 @@ class ErmLinearParams:
     ridge: float = 1e-6
     newton_steps: int = 50
     fit_intercept: bool = True
+
+    def search_space(self) -> dict[str, Any]:
+        """The L2 penalty, 10^U(-8, -1)."""
+        return {"ridge": LogUniform(1e-8, 1e-1)}
 
 
 class ErmLinear(Method):

@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from causalbench.data import Dataset
 from causalbench.errors import CausalBenchError
+from causalbench.methods.selection import Choice, LogUniform
 
 from .grouped import AnnealedPenaltyMLP, AnnealedPenaltyParams, BatchLayout
 from .linear_groups import FORMS, LINEAR, LinearFormParams, fit_linear_form, irmv1_paper
@@ -64,6 +66,15 @@ class IRMParams(AnnealedPenaltyParams, LinearFormParams):
             raise CausalBenchError(f"IRM form must be one of {', '.join(FORMS)}, got {self.form!r}")
         if not self.regs or not all(0.0 <= r <= 1.0 for r in self.regs):
             raise CausalBenchError(f"IRM regs must be a non-empty list of numbers in [0, 1], got {list(self.regs)}")
+
+    def search_space(self) -> dict[str, Any]:
+        """domainbed-mlp: DomainBed's. linear: one reg from the paper's grid and lr 10^U(-4, -2); nothing when
+        `regs` already lists several (the paper's own selection on the last domain)."""
+        if self.form != LINEAR:
+            return super().search_space()
+        if len(self.regs) > 1:
+            return {}
+        return {"regs": Choice(tuple((r,) for r in PAPER_REGS)), "lr": LogUniform(1e-4, 1e-2)}
 
 
 class IRM(AnnealedPenaltyMLP):
