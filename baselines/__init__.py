@@ -4,6 +4,7 @@ The same class may be registered twice with different tracks (e.g. ERM on observ
 and on interventional data): the data differ, the learner does not.
 """
 
+from causalbench.experiments.reproduce import register_reproduction
 from causalbench.methods import register_method
 
 register_method("causal-oracle", "causalbench.baselines.causal_oracle:CausalOracle", track="observational",
@@ -35,3 +36,6 @@ register_method("online-bandit", "causalbench.baselines.online_bandit:OnlineBand
                 summary="Decision envs: Thompson-sampling contextual bandit learning by acting.")
 register_method("tabular-q", "causalbench.baselines.tabular_q:TabularQ", track="online",
                 summary="Multi-step envs: tabular Q-learning from reward in the deployment dynamics.")
+
+register_reproduction("irm2019", "causalbench.baselines.irm2019:IRM2019",
+                      summary="Arjovsky et al. (2019) sec. 5.2: ERM vs IRM causal / non-causal errors on the chain SEM")
