@@ -4,6 +4,7 @@ The same class may be registered twice with different tracks (e.g. ERM on observ
 and on interventional data): the data differ, the learner does not.
 """
 
+from causalbench.experiments.reproduce import register_reproduction
 from causalbench.methods import register_method, register_method_set
 
 register_method("erm-causal-features", "causalbench.baselines.causal_features:CausalFeaturesMLP",
@@ -39,3 +40,5 @@ register_method("tabular-q", "causalbench.baselines.tabular_q:TabularQ", track="
 
 register_method_set("scaling", ("erm-linear", "erm-mlp", "continual"),
                     summary="what `causalbench scaling` trains by default (continual only on multi-domain envs)")
+register_reproduction("irm2019", "causalbench.baselines.irm2019:IRM2019",
+                      summary="Arjovsky et al. (2019) sec. 5.2: ERM vs IRM causal / non-causal errors on the chain SEM")

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from causalbench.data import Dataset
 from causalbench.methods import Method
+from causalbench.methods.selection import LogUniform
 
 
 @dataclass(frozen=True)
 class ErmLinearParams:
-    """ridge: L2 penalty on standardised weights (tiny: numerically safe, statistically negligible)."""
+    """ridge: L2 penalty on standardised weights (tiny: numerically safe, statistically negligible).
+    fit_intercept: False fits through the origin on unscaled features (scikit-learn's
+    `LinearRegression(fit_intercept=False)`, the IRM paper's ERM with ridge = 0)."""
 
     ridge: float = 1e-6
     newton_steps: int = 50
+    fit_intercept: bool = True
+
+    def search_space(self) -> dict[str, Any]:
+        """The L2 penalty, 10^U(-8, -1)."""
+        return {"ridge": LogUniform(1e-8, 1e-1)}
 
 
 class ErmLinear(Method):
@@ -29,12 +38,16 @@ class ErmLinear(Method):
 
     def fit(self, data: Dataset) -> "ErmLinear":
         X, y = np.asarray(data.X, float), np.asarray(data.y, float)
-        self.mean_, sd = X.mean(axis=0), X.std(axis=0)
-        self.sd_ = np.where(sd > 1e-12, sd, 1.0)
-        Z = np.column_stack([(X - self.mean_) / self.sd_, np.ones(len(X))])
-        penalty = self.params.ridge * len(X) * np.diag([1.0] * X.shape[1] + [0.0])
+        if self.params.fit_intercept:
+            self.mean_, sd = X.mean(axis=0), X.std(axis=0)
+            self.sd_ = np.where(sd > 1e-12, sd, 1.0)
+        else:
+            self.mean_, self.sd_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
+        Z = self._design(X)
+        penalty = self.params.ridge * len(X) * np.diag([1.0] * X.shape[1] + [0.0] * self.params.fit_intercept)
         if self.task.target_kind == "real":
-            self.coef_ = np.linalg.solve(Z.T @ Z + penalty, Z.T @ y)
+            self.coef_ = (np.linalg.lstsq(Z, y, rcond=None)[0] if self.params.ridge == 0  # plain least squares
+                          else np.linalg.solve(Z.T @ Z + penalty, Z.T @ y))
             return self
         w = np.zeros(Z.shape[1])
         for _ in range(self.params.newton_steps):  # iteratively reweighted least squares
@@ -48,11 +61,15 @@ class ErmLinear(Method):
         self.coef_ = w
         return self
 
+    def _design(self, X: np.ndarray) -> np.ndarray:
+        Z = (np.asarray(X, float) - self.mean_) / self.sd_
+        return np.column_stack([Z, np.ones(len(Z))]) if self.params.fit_intercept else Z
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         self.check_fitted()
-        z = ((np.asarray(X, float) - self.mean_) / self.sd_) @ self.coef_[:-1] + self.coef_[-1]
+        z = self._design(X) @ self.coef_
         return z if self.task.target_kind == "real" else 1 / (1 + np.exp(-np.clip(z, -30, 30)))
 
     def weights(self) -> np.ndarray:
         """Coefficients on the original feature scale (for analysis and tests)."""
-        return self.coef_[:-1] / self.sd_
+        return self.coef_[:len(self.sd_)] / self.sd_

@@ -10,6 +10,7 @@ grouped). The network is `nets.MLPModel`, as for ERM-MLP.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,6 +18,7 @@ import torch
 from causalbench.data import Dataset
 from causalbench.errors import CausalBenchError
 from causalbench.methods import Method
+from causalbench.methods.selection import IntLogUniform, LogUniform
 
 from .nets import MLPModel, MLPParams, minibatches, per_sample_loss, target_tensor
 
@@ -117,6 +119,12 @@ class AnnealedPenaltyParams(MLPParams):
     penalty_weight: float = 1.0
     warmup_penalty_weight: float = 1.0
     anneal_steps: int = 200
+
+    def search_space(self) -> dict[str, Any]:
+        """The MLP space plus DomainBed's penalty weight 10^U(-1, 5) and annealing length 10^U(0, log10 steps)
+        (DomainBed: 10^U(0, 4) of 5,000 steps; here scaled to the step budget)."""
+        return {**super().search_space(), "penalty_weight": LogUniform(1e-1, 1e5),
+                "anneal_steps": IntLogUniform(1, max(1, self.steps))}
 
 
 class AnnealedPenaltyMLP(GroupMLP):

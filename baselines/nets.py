@@ -8,11 +8,13 @@ no global torch RNG state is read or written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import torch
 from torch import nn
+
+from causalbench.methods.selection import Choice, IntLogUniform, LogUniform
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,12 @@ class MLPParams:
     weight_decay: float = 1e-4
     steps: int = 600
     batch_size: int = 256
+
+    def search_space(self) -> dict[str, Any]:
+        """DomainBed's random search (lr 10^U(-4.5, -2.5), weight decay 10^U(-6, -2), batch size 2^U(3, 9)),
+        with smaller networks for tabular data (width 32-128, 1-3 layers); the step budget is fixed."""
+        return {"lr": LogUniform(10 ** -4.5, 10 ** -2.5), "weight_decay": LogUniform(1e-6, 1e-2),
+                "batch_size": IntLogUniform(8, 512), "width": Choice((32, 64, 128)), "depth": Choice((1, 2, 3))}
 
 
 def generator(seed: int) -> torch.Generator:

@@ -11,11 +11,13 @@ rows with high ice-cream sales are the hot days (pushing ice cream looks profita
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from causalbench.data import Dataset
 from causalbench.methods import Method, Task
+from causalbench.methods.selection import LogUniform
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,10 @@ class OfflinePolicyParams:
     ridge: float = 1e-4
     min_rows: int = 10
     newton_steps: int = 50
+
+    def search_space(self) -> dict[str, Any]:
+        """The L2 penalty, 10^U(-6, 0)."""
+        return {"ridge": LogUniform(1e-6, 1.0)}
 
 
 def decision_task_problem(task: Task) -> str | None:

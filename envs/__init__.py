@@ -8,6 +8,8 @@ register_env("IceCreamShorts-v0", "causalbench.envs.ice_cream:IceCreamShortsV0",
              summary="IceCreamShorts with v0's ice-cream decision, which a constant predictor solves (use v1).")
 register_env("IRMLinear-v0", "causalbench.envs.irm_linear:IRMLinear",
              summary="Arjovsky et al. (2019) IRM example: the spurious feature is a child of the target.")
+register_env("IRMSynthetic-v0", "causalbench.envs.irm_synthetic:IRMSynthetic",
+             summary="Arjovsky et al. (2019) chain SEM (settings FOU/FOS/POU/POS...): causes x, effects z of y.")
 register_env("TreatmentRecovery-v0", "causalbench.envs.treatment:TreatmentRecovery",
              summary="Hidden severity makes a helpful treatment look harmful in the records (Simpson's paradox).")
 register_env("LabelFlip-v0", "causalbench.envs.label_flip:LabelFlip",

@@ -28,6 +28,8 @@ for _name, _target, _help in (
      "does more static data or a bigger model cure causal confusion? (sweep, fits, plots)"),
     ("evaluate", "causalbench.cli.leaderboard:configure_evaluate",
      "produce a complete leaderboard submission for a registered method"),
+    ("reproduce", "causalbench.cli.reproduce:configure_reproduce",
+     "re-run a published experiment (irm2019) through the baselines, beside the published numbers"),
     ("submit", "causalbench.cli.leaderboard:configure_submit",
      "validate and re-score a leaderboard submission (--check: validate only, write nothing)"),
 ):

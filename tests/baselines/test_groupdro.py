@@ -8,11 +8,15 @@ principle: on this env the worst domain is the one where x2 is most predictive.)
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 
 import causalbench as cb
+from causalbench.baselines.groupdro import algorithm1_step
+from causalbench.baselines.nets import mlp
 from causalbench.methods import make_task, method_spec
 
 N = 5000
@@ -61,3 +65,40 @@ def test_worst_domain_risk_falls_at_the_cost_of_the_other(irm_linear: dict) -> N
     dro, erm = irm_linear["dro_risks"], irm_linear["erm_risks"]
     assert dro.max() < erm.max(), (dro, erm)  # paired on the same 20,000 held-out rows
     assert dro.min() > erm.min(), (dro, erm)
+
+
+def test_algorithm1_step_is_the_papers_update() -> None:
+    """Sagawa et al. (2020), Algorithm 1: q'_g = q_g exp(eta l), q = q' / sum q', theta -= lr q_g grad l
+    (plus the weight-decay term of plain SGD)."""
+    gen = torch.Generator().manual_seed(0)
+    net = mlp(3, 8, 1, gen)
+    before = copy.deepcopy(net)
+    X, y = torch.randn(16, 3, generator=gen), torch.randn(16, generator=gen)
+    lr, wd, eta = 0.1, 1e-3, 0.5
+    q0 = np.array([0.2, 0.5, 0.3])
+    q = algorithm1_step(net, torch.optim.SGD(net.parameters(), lr=lr, weight_decay=wd), q0, 1, X, y, eta, "real")
+    loss = ((before(X).reshape(-1) - y) ** 2).mean()
+    expected_q = q0 * np.exp(eta * np.array([0.0, loss.item(), 0.0]))
+    np.testing.assert_allclose(q, expected_q / expected_q.sum(), rtol=1e-6)
+    grads = torch.autograd.grad(loss, list(before.parameters()))
+    for p_new, p_old, g in zip(net.parameters(), before.parameters(), grads):
+        expected = p_old - lr * (float(q[1]) * g + wd * p_old)
+        assert torch.allclose(p_new, expected, atol=1e-6)
+
+
+def test_algorithm1_samples_one_group_per_step_uniformly() -> None:
+    env = cb.make("IRMSynthetic-v0")
+    data = env.paper_environments(200, seed=0)
+    steps = 600
+    dro = method_spec("groupdro").build(make_task(env, "observational+domains"), form="algorithm1", steps=steps,
+                                        lr=0.05).fit(data)
+    history = np.vstack([np.full(3, 1 / 3), dro.weight_history_])
+    ratio = history[1:] / history[:-1]
+    # One coordinate grows (exp(eta * loss) > 1), the other two shrink by the same normalising factor.
+    up = np.argmax(ratio, axis=1)
+    others = np.sort(ratio, axis=1)[:, :2]
+    np.testing.assert_allclose(others[:, 0], others[:, 1], rtol=1e-9)
+    counts = np.bincount(up, minlength=3)
+    assert np.all(np.abs(counts - steps / 3) < 5 * np.sqrt(steps * (1 / 3) * (2 / 3))), counts
+    pred = dro.predict(data.X)
+    assert pred.shape == (data.n,) and np.all(np.isfinite(pred))
