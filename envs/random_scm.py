@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Mapping, Sequence
 
-import networkx as nx
 import numpy as np
 
 from causalbench.env.base import CausalEnv, Domain, Shift
 from causalbench.errors import SCMError
 from causalbench.scm import MLP, SCM, Additive, Linear, Mechanism, Normal, Soft, Variable, exact, rng
-from causalbench.scm.mechanisms import Scratch
 
 NONLINEARITIES = ("linear", "tanh", "mlp")
 TARGET = "y"
@@ -69,14 +67,16 @@ def random_layout(n_nodes: int, n_hidden: int, density: float, graph_seed: int) 
     hidden = [f"h{k:0{len(str(n_hidden - 1))}d}" for k in range(n_hidden)]
     order = up + [TARGET] + down
     parents: dict[str, set[str]] = {v: set() for v in hidden + order}
-    edges = gen.random((len(order), len(order))) < density
-    for j, v in enumerate(order):
-        parents[v].update(order[i] for i in range(j) if edges[i, j])
+    edges = np.triu(gen.random((len(order), len(order))) < density, 1)  # edges[i, j]: order[i] -> order[j], i < j
+    children, parent_rows = np.nonzero(edges.T)
+    for j, i in zip(children.tolist(), parent_rows.tolist()):
+        parents[order[j]].add(order[i])
+    has_child = edges[:n_up, :n_up + 1].any(axis=1)  # an upstream node already feeds a later upstream node or y
     for i, u in enumerate(up):
-        later = order[i + 1:n_up + 1]
-        if not any(u in parents[w] for w in later):
+        if not has_child[i]:
+            later = order[i + 1:n_up + 1]
             parents[later[gen.integers(len(later))]].add(u)
-    if not any(TARGET in parents[d] for d in down):
+    if not edges[n_up, n_up + 1:].any():
         parents[down[gen.integers(len(down))]].add(TARGET)
     sinks = [TARGET] + down
     for k, h in enumerate(hidden):
@@ -92,18 +92,33 @@ def random_layout(n_nodes: int, n_hidden: int, density: float, graph_seed: int) 
                   {v: tuple(sorted(ps, key=rank.__getitem__)) for v, ps in parents.items()})
 
 
-def derive_roles(graph: nx.DiGraph, hidden: set[str], target: str) -> dict[str, str]:
+def derive_roles(parents: Mapping[str, Sequence[str]], hidden: set[str], target: str) -> dict[str, str]:
     """causal = observed ancestors of the target through observed paths; spurious = observed nodes
     reachable from the target or from its hidden parents without passing a causal node (exactly the
     non-causes d-connected to the target given the causal set, when hidden nodes are roots that never
-    hit a cause); other = the rest."""
-    observed = [v for v in graph if v not in hidden]
-    causal = nx.ancestors(graph.subgraph(observed), target)
-    rest = graph.subgraph([v for v in graph if v not in causal])
-    sources = [target] + [h for h in graph.predecessors(target) if h in hidden]
-    linked = set().union(*(nx.descendants(rest, s) for s in sources))
+    hit a cause); other = the rest. `parents`: node -> its parents (every node a key). Linear in edges."""
+    children: dict[str, list[str]] = {v: [] for v in parents}
+    for v, ps in parents.items():
+        for p in ps:
+            children[p].append(v)
+    causal = _reach([target], parents, lambda v: v not in hidden)
+    sources = [target] + [h for h in parents[target] if h in hidden]
+    linked = _reach(sources, children, lambda v: v not in causal)
     return {v: "target" if v == target else "causal" if v in causal else "spurious" if v in linked else "other"
-            for v in observed}
+            for v in parents if v not in hidden}
+
+
+def _reach(sources: Sequence[str], step: Mapping[str, Sequence[str]], allowed: Any) -> set[str]:
+    """Nodes reached from `sources` by one or more steps through nodes satisfying `allowed` (sources excluded
+    unless reached again), like the union of networkx `descendants` over `sources` in the allowed subgraph."""
+    seen: set[str] = set()
+    stack = [v for s in sources for v in step[s] if allowed(v)]
+    while stack:
+        v = stack.pop()
+        if v not in seen:
+            seen.add(v)
+            stack.extend(u for u in step[v] if allowed(u) and u not in seen)
+    return seen
 
 
 class RandomSCM(CausalEnv):
@@ -196,32 +211,32 @@ class RandomSCM(CausalEnv):
 
     def build_scm(self) -> SCM:
         lay, kind = self.layout, self.options["nonlinearity"]
-        graph = nx.DiGraph([(p, v) for v, ps in lay.parents.items() for p in ps])
-        graph.add_nodes_from(lay.parents)
         hidden = set(lay.hidden)
-        roles = derive_roles(graph, hidden, TARGET)
+        roles = derive_roles(lay.parents, hidden, TARGET)
         n, half = PILOT_UNITS, PILOT_UNITS // 2
-        pilot: dict[str, np.ndarray] = {}
+        pilot = _Pilot(lay.hidden + lay.upstream + (TARGET,) + lay.downstream, n)
         mechs: dict[str, Mechanism] = {}
-        for v in lay.hidden + lay.upstream + (TARGET,) + lay.downstream:
+        for v in pilot.names:
             noise = rng(self.options["graph_seed"], self.id, "pilot", v).standard_normal(n)
             ps = lay.parents[v]
             if v in hidden:
                 (_, m0, s0), (_, m1, s1) = DOMAINS
-                pilot[v] = np.concatenate([m0 + s0 * noise[:half], m1 + s1 * noise[half:]])
+                pilot.set(v, np.concatenate([m0 + s0 * noise[:half], m1 + s1 * noise[half:]]))
                 mechs[v] = Normal(0.0, 1.0)
+                continue
+            if not ps:
+                mechs[v] = Normal(0.0, 1.0)
+                pilot.set(v, noise)
                 continue
             gen = rng(self.options["graph_seed"], self.id, "weights", kind, v)
             obs, hid = [p for p in ps if p not in hidden], [p for p in ps if p in hidden]
-            if not ps:
-                mechs[v] = Normal(0.0, 1.0)
-            elif v == TARGET and kind != "linear":
-                mechs[v] = _separable_target(obs, hid, pilot, gen, kind)
+            if v == TARGET and kind != "linear":
+                mechs[v], signal = _separable_target(obs, hid, pilot, gen, kind)
             else:
-                mechs[v] = _mechanism(obs, hid, pilot, gen, kind)
-            out = noise.copy()
-            mechs[v].apply(out, pilot, Scratch(n))
-            pilot[v] = out
+                mechs[v], signal = _mechanism(obs, hid, pilot, gen, kind)
+            noise *= NOISE_SD
+            noise += signal
+            pilot.set(v, noise)
         describe = {"causal": "a cause of y", "spurious": "associated with y, not a cause", "other": "unrelated to y"}
         variables = [Variable(h, mechs[h], hidden=True, description="hidden confounder") for h in lay.hidden]
         variables += [Variable(x, mechs[x], role=roles[x], description=describe[roles[x]])
@@ -316,57 +331,94 @@ def _signed_weights(gen: np.random.Generator, k: int) -> np.ndarray:
     return gen.choice([-1.0, 1.0], size=k) * gen.uniform(*WEIGHT_RANGE, size=k)
 
 
-def _input_scale(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str, np.ndarray]) -> np.ndarray:
+class _Pilot:
+    """The fixed-seed pilot units of every variable as rows of one matrix, with each row's sd computed once.
+
+    Parents are gathered as a (k, n) row block (contiguous copies), so a mechanism's pilot signal is one
+    matrix-vector product instead of k column operations: building an SCM is linear in its edges.
+    """
+
+    def __init__(self, names: Sequence[str], n: int) -> None:
+        self.names = tuple(names)
+        self.row = {v: i for i, v in enumerate(self.names)}
+        self.values = np.empty((len(self.names), n))
+        self.sd: dict[str, float] = {}
+
+    def set(self, name: str, column: np.ndarray) -> None:
+        self.values[self.row[name]] = column
+        self.sd[name] = column.std()  # the same reduction as `pilot[name].std()` on the column itself
+
+    def rows(self, names: Sequence[str]) -> np.ndarray:
+        return np.take(self.values, [self.row[p] for p in names], axis=0)
+
+
+def _combine(W: np.ndarray, Xt: np.ndarray) -> np.ndarray:
+    """W @ Xt (weights times parent rows) without BLAS: multi-threaded BLAS products stall on a busy 2-core box."""
+    return np.einsum("i,ij->j" if W.ndim == 1 else "ki,ij->kj", W, Xt)
+
+
+def _input_scale(obs: Sequence[str], hid: Sequence[str], sd: Mapping[str, float]) -> np.ndarray:
     """Per-parent factors making each input unit-variance and splitting variance CONFOUNDING : rest."""
     share = {True: CONFOUNDING, False: 1.0 - CONFOUNDING} if obs and hid else {True: 1.0, False: 1.0}
-    return np.array([_sig6(math.sqrt(share[p in hid] / len(hid if p in hid else obs)) / pilot[p].std())
+    n_hid, n_obs = len(hid), len(obs)
+    hidden = set(hid)
+    return np.array([_sig6(math.sqrt(share[p in hidden] / (n_hid if p in hidden else n_obs)) / sd[p])
                      for p in (*obs, *hid)])
 
 
-def _mechanism(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str, np.ndarray],
-               gen: np.random.Generator, kind: str) -> Mechanism:
-    """A non-target mechanism on parents obs + hid, scaled on the pilot to a signal of mean ~0 and sd ~1."""
+def _mechanism(obs: Sequence[str], hid: Sequence[str], pilot: _Pilot, gen: np.random.Generator,
+               kind: str) -> tuple[Mechanism, np.ndarray]:
+    """A non-target mechanism on parents obs + hid, scaled on the pilot to a signal of mean ~0 and sd ~1,
+    and that signal (its noiseless output on the pilot units)."""
     parents = (*obs, *hid)
-    X = np.column_stack([pilot[p] for p in parents])
-    f = _input_scale(obs, hid, pilot)
+    Xt = pilot.rows(parents)
+    f = _input_scale(obs, hid, pilot.sd)
     if kind == "mlp":
         net = MLP.random(parents, MLP_UNITS, int(gen.integers(2**62)), NOISE_SD, MLP_GAIN)
         W1 = net.W1 * (f * math.sqrt(len(parents)))
-        z = np.tanh(X @ W1.T + net.b1) @ net.w2
+        H = np.tanh(_combine(W1, Xt) + net.b1[:, None])
+        z = _combine(net.w2, H)
         c = _sig6(1.0 / z.std())
-        return MLP(parents, W1, net.b1, net.w2 * c, -_sig6(z.mean() * c), NOISE_SD)
+        mech = MLP(parents, W1, net.b1, net.w2 * c, -_sig6(z.mean() * c), NOISE_SD)
+        return mech, _combine(mech.w2, H) + mech.b2
     w = _signed_weights(gen, len(parents)) * f
-    z = X @ w
+    z = _combine(w, Xt)
     if kind == "linear":
         c = _sig6(1.0 / z.std())
-        return Linear(dict(zip(parents, w * c)), intercept=-_sig6(z.mean() * c), std=NOISE_SD)
+        mech = Linear(dict(zip(parents, w * c)), intercept=-_sig6(z.mean() * c), std=NOISE_SD)
+        return mech, _combine(w * c, Xt) + mech.intercept
     g = _sig6(TANH_GAIN / z.std())
     bias = _sig6(gen.uniform(-1.0, 1.0) - z.mean() * g)
-    t = np.tanh(X @ (w * g) + bias)
+    t = np.tanh(_combine(w * g, Xt) + bias)
     scale = _sig6(1.0 / t.std())
-    return Additive(dict(zip(parents, w * g)), intercept=bias, fn="tanh", scale=scale,
-                    offset=-_sig6(t.mean() * scale), std=NOISE_SD)
+    offset = -_sig6(t.mean() * scale)
+    return Additive(dict(zip(parents, w * g)), intercept=bias, fn="tanh", scale=scale, offset=offset,
+                    std=NOISE_SD), scale * t + offset
 
 
-def _separable_target(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str, np.ndarray],
-                      gen: np.random.Generator, kind: str) -> MLP:
-    """y = f(obs) + g(hid) + noise as one MLP with block-diagonal first layer (tanh: one unit per block)."""
+def _separable_target(obs: Sequence[str], hid: Sequence[str], pilot: _Pilot, gen: np.random.Generator,
+                      kind: str) -> tuple[MLP, np.ndarray]:
+    """y = f(obs) + g(hid) + noise as one MLP with block-diagonal first layer (tanh: one unit per block),
+    and its noiseless output on the pilot units."""
     blocks = []
     for names, share in ((obs, 1.0 - CONFOUNDING), (hid, CONFOUNDING)):
-        X = np.column_stack([pilot[p] for p in names])
-        f = _input_scale(names, (), pilot)
+        Xt = pilot.rows(names)
+        f = _input_scale(names, (), pilot.sd)
         if kind == "mlp":
             net = MLP.random(names, MLP_UNITS // 2, int(gen.integers(2**62)), NOISE_SD, MLP_GAIN)
             W, b, w2 = net.W1 * (f * math.sqrt(len(names))), net.b1, net.w2
         else:
             w = _signed_weights(gen, len(names)) * f
-            g = _sig6(TANH_GAIN / (X @ w).std())
+            z = _combine(w, Xt)
+            g = _sig6(TANH_GAIN / z.std())
             W = (w * g)[None, :]
-            b = np.array([_sig6(gen.uniform(-1.0, 1.0) - (X @ w).mean() * g)])
+            b = np.array([_sig6(gen.uniform(-1.0, 1.0) - z.mean() * g)])
             w2 = np.ones(1)
-        out = np.tanh(X @ W.T + b) @ w2
+        out = _combine(w2, np.tanh(_combine(W, Xt) + b[:, None]))
         c = _sig6(math.sqrt(share) / out.std())
         blocks.append((W, b, w2 * c, out.mean() * c))
     (Wo, bo, vo, mo), (Wh, bh, vh, mh) = blocks
     W1 = np.block([[Wo, np.zeros((len(Wo), len(hid)))], [np.zeros((len(Wh), len(obs))), Wh]])
-    return MLP((*obs, *hid), W1, np.concatenate([bo, bh]), np.concatenate([vo, vh]), -_sig6(mo + mh), NOISE_SD)
+    mech = MLP((*obs, *hid), W1, np.concatenate([bo, bh]), np.concatenate([vo, vh]), -_sig6(mo + mh), NOISE_SD)
+    H = np.tanh(_combine(mech.W1, pilot.rows(mech.inputs)) + mech.b1[:, None])
+    return mech, _combine(mech.w2, H) + mech.b2

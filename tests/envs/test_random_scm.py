@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -12,7 +15,7 @@ from numpy.polynomial.hermite import hermgauss
 import causalbench as cb
 from causalbench.errors import CausalBenchError
 from causalbench.scm import MLP, exact
-from causalbench.envs.random_scm import NONLINEARITIES, gauss_tanh_mean
+from causalbench.envs.random_scm import NONLINEARITIES, derive_roles, gauss_tanh_mean, random_layout
 
 REQUIRED_KINDS = {"confounder", "causal_covariate"}
 
@@ -221,3 +224,37 @@ def test_ols_is_causally_confused_and_the_oracle_is_not(nonlinearity: str) -> No
     assert ols.risk_id < oracle.risk_id  # in distribution the spurious features help...
     assert ols.risk["spurious_reversal@1"] > 1.5 * oracle.oracle_risk["spurious_reversal@1"]  # ...then hurt
     assert ols.ood_score > 0.1
+
+
+# ---------------------------------------------------------------- the fast builder keeps every parameter
+
+# GOLDEN SCM hashes, recorded with the builder as it was before issue 16 (column-by-column pilot,
+# networkx roles, O(n^2) layout loops). They are not derived independently: their only claim is that
+# the linear-in-edges builder produces exactly the same parameters (sha256 of the canonical model).
+RECORDED_HASHES = Path(__file__).with_name("random_scm_hashes.json")
+
+
+@pytest.mark.parametrize("options", sorted(json.loads(RECORDED_HASHES.read_text())))
+def test_builder_keeps_the_recorded_parameters(options: str) -> None:
+    expected = json.loads(RECORDED_HASHES.read_text())[options]
+    assert cb.make("RandomSCM-v0", **json.loads(options)).scm.hash == expected
+
+
+def _networkx_roles(parents: dict, hidden: set, target: str) -> dict:
+    """The roles as defined with networkx (the reference formulation derive_roles replaced)."""
+    g = nx.DiGraph([(p, v) for v, ps in parents.items() for p in ps])
+    g.add_nodes_from(parents)
+    observed = [v for v in g if v not in hidden]
+    causal = nx.ancestors(g.subgraph(observed), target)
+    rest = g.subgraph([v for v in g if v not in causal])
+    sources = [target] + [h for h in g.predecessors(target) if h in hidden]
+    linked = set().union(*(nx.descendants(rest, s) for s in sources))
+    return {v: "target" if v == target else "causal" if v in causal else "spurious" if v in linked else "other"
+            for v in observed}
+
+
+@pytest.mark.parametrize("n_nodes,n_hidden,density,seed", [(8, 2, 0.3, 0), (40, 5, 0.1, 1), (60, 3, 0.05, 2),
+                                                           (25, 1, 0.6, 3), (2, 1, 0.0, 4)])
+def test_derive_roles_matches_the_networkx_definition(n_nodes: int, n_hidden: int, density: float, seed: int) -> None:
+    lay = random_layout(n_nodes, n_hidden, density, seed)
+    assert derive_roles(lay.parents, set(lay.hidden), "y") == _networkx_roles(dict(lay.parents), set(lay.hidden), "y")
