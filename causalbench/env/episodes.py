@@ -59,7 +59,7 @@ class EpisodeSource:
         (and the action variable's own noise is never drawn).
         """
         k = len(self.scms)
-        domain = gen.integers(k, size=m) if k > 1 else None
+        domain = gen.integers(k, size=m, dtype=np.uint8 if k < 256 else np.int64) if k > 1 else None
         seeds = gen.integers(2**63, size=k)
         worlds = len(self.values) if self.acts_on_target else 1
         V, Y = np.empty((m, len(self.columns))), np.empty((m, worlds))
@@ -77,7 +77,9 @@ class EpisodeSource:
                 units = scm.units(size, int(seeds[j]))
                 samples = [units.sample({self.action: float(v)}) for v in self.values]
             V[rows] = samples[0].columns(self.columns)
-            for a, sample in enumerate(samples):
+            if worlds == 1:
+                Y.reshape(m)[rows] = samples[0][target]  # 1-d scatter: cheaper than a column of a 2-d array
+            for a, sample in enumerate(samples if worlds > 1 else ()):
                 Y[rows, a] = sample[target]
         X = self.render(V) if self.render is not None else V
         return EpisodeBatch(np.clip(X.astype(np.float32), self.low, self.high), Y)
