@@ -14,13 +14,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
 
 from ..errors import InterventionError, SCMError
-from ..seeding import check_n, check_seed, rng
+from ..seeding import Streams, check_n, check_seed
 from .interventions import Intervention, PerSample, Soft
 from .mechanisms import KINDS, NORMAL, Constant, Masked, Mechanism, NoiseSource, Scratch
 
@@ -31,15 +32,17 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 class _VariableNoise(NoiseSource):
     """Noise for one variable of one sampling call; optionally cached for counterfactual reuse."""
 
-    def __init__(self, ss: np.random.SeedSequence, name: str, cache: dict | None) -> None:
-        self.ss, self.name, self.cache = ss, name, cache
+    __slots__ = ("streams", "name", "cache")
+
+    def __init__(self, streams: Streams, name: str, cache: dict | None) -> None:
+        self.streams, self.name, self.cache = streams, name, cache
 
     def fill(self, out: np.ndarray, kind: str, sub: str = "") -> None:
         key = (self.name, sub, kind)
         if self.cache is not None and key in self.cache:
             np.copyto(out, self.cache[key])
             return
-        gen = rng(self.ss, self.name, *((sub,) if sub else ()))
+        gen = self.streams.generator(self.name, sub) if sub else self.streams.generator(self.name)
         if kind == NORMAL:
             gen.standard_normal(out=out)
         else:
@@ -123,7 +126,7 @@ class SCM:
         self.order: tuple[str, ...] = tuple(
             nx.lexicographical_topological_sort(self._graph, key=list(self.variables).index)
         )
-        self._index = {name: i for i, name in enumerate(self.order)}
+        self._index = MappingProxyType({name: i for i, name in enumerate(self.order)})
         self._validate_mechanisms()
         if check_roles:
             self._validate_roles()
@@ -309,13 +312,18 @@ class SCM:
         order, replaced = self._plan(do)
         data = np.empty((n, len(order)), order="F")
         scratch = Scratch(n)
+        streams = Streams(ss)
         values: dict[str, np.ndarray] = {}
+        variables = self.variables
         for i, name in enumerate(order):
             col = data[:, i]
-            mech = replaced.get(name) or self.variables[name].mechanism
-            mech.sample_into(col, values, scratch, _VariableNoise(ss, name, cache))
+            mech = replaced.get(name) or variables[name].mechanism
+            mech.sample_into(col, values, scratch, _VariableNoise(streams, name, cache))
             values[name] = col
-        return Sample(data, order, {name: i for i, name in enumerate(order)})
+        return Sample(data, order, self._indices(order))
+
+    def _indices(self, order: tuple[str, ...]) -> dict[str, int]:
+        return self._index if order == self.order else {name: i for i, name in enumerate(order)}
 
     def sample(self, n: int, seed: Any = 0, do: Intervention | None = None) -> Sample:
         """Draw n units (float64), optionally under an intervention `do` (hard, random, soft or per-sample)."""
