@@ -62,7 +62,9 @@ class EpisodeSource:
         domain = gen.integers(k, size=m, dtype=np.uint8 if k < 256 else np.int64) if k > 1 else None
         seeds = gen.integers(2**63, size=k)
         worlds = len(self.values) if self.acts_on_target else 1
-        V, Y = np.empty((m, len(self.columns))), np.empty((m, worlds))
+        # Observed values go straight into the float32 observation array unless they must be rendered first.
+        V = np.empty((m, len(self.columns)), dtype=np.float32 if self.render is None else np.float64)
+        Y = np.empty((m, worlds))
         target = self.cenv.target
         for j, scm in enumerate(self.scms):
             rows = np.flatnonzero(domain == j) if domain is not None else slice(None)
@@ -81,8 +83,8 @@ class EpisodeSource:
                 Y.reshape(m)[rows] = samples[0][target]  # 1-d scatter: cheaper than a column of a 2-d array
             for a, sample in enumerate(samples if worlds > 1 else ()):
                 Y[rows, a] = sample[target]
-        X = self.render(V) if self.render is not None else V
-        return EpisodeBatch(np.clip(X.astype(np.float32), self.low, self.high), Y)
+        obs = V if self.render is None else self.render(V).astype(np.float32)
+        return EpisodeBatch(np.clip(obs, self.low, self.high, out=obs), Y)
 
 
 class EpisodeStream:
