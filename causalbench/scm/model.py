@@ -15,12 +15,13 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
 
 from ..errors import InterventionError, SCMError
+from ..resources import check_memory
 from ..seeding import Streams, check_n, check_seed
 from .interventions import Intervention, PerSample, Soft
 from .mechanisms import KINDS, NORMAL, Constant, Masked, Mechanism, NoiseSource, Scratch
@@ -309,25 +310,34 @@ class SCM:
         return mutated.order, {n: mutated.variables[n].mechanism for n in mutated.order}
 
     def _run(self, n: int, ss: np.random.SeedSequence, do: Intervention | None, cache: dict | None) -> Sample:
-        order, replaced = self._plan(do)
+        streams = Streams(ss)
+        return self._fill(n, *self._plan(do), lambda name: _VariableNoise(streams, name, cache))
+
+    def _fill(self, n: int, order: tuple[str, ...], replaced: Mapping[str, Mechanism],
+              noise: Callable[[str], NoiseSource]) -> Sample:
+        """Sample n units in `order`, every variable drawing from `noise(name)`."""
+        check_memory(n * (len(order) + 4) * 8, f"sampling {n:,} units of {len(order)} variables")
         data = np.empty((n, len(order)), order="F")
         scratch = Scratch(n)
-        streams = Streams(ss)
         values: dict[str, np.ndarray] = {}
         variables = self.variables
         for i, name in enumerate(order):
             col = data[:, i]
             mech = replaced.get(name) or variables[name].mechanism
-            mech.sample_into(col, values, scratch, _VariableNoise(streams, name, cache))
+            mech.sample_into(col, values, scratch, noise(name))
             values[name] = col
         return Sample(data, order, self._indices(order))
 
-    def _indices(self, order: tuple[str, ...]) -> dict[str, int]:
+    def _indices(self, order: tuple[str, ...]) -> Mapping[str, int]:
         return self._index if order == self.order else {name: i for i, name in enumerate(order)}
 
     def sample(self, n: int, seed: Any = 0, do: Intervention | None = None) -> Sample:
         """Draw n units (float64), optionally under an intervention `do` (hard, random, soft or per-sample)."""
         return self._run(check_n(n), check_seed(seed), do, None)
+
+    def rows(self, seed: Any = 0) -> "RowSampler":
+        """The units of `sample(n, seed)` in consecutive blocks of rows, in bounded memory (streaming)."""
+        return RowSampler(self, check_seed(seed))
 
     def units(self, n: int, seed: Any = 0) -> "Units":
         """n fixed units whose noise is drawn once and reused under every intervention."""
@@ -396,6 +406,38 @@ class SCM:
     @property
     def is_linear_gaussian(self) -> bool:
         return all(v.kind == "real" and v.mechanism.linear_form() is not None for v in self.variables.values())
+
+
+class _RowNoise(NoiseSource):
+    """A variable's noise streams kept open across blocks, so consecutive blocks continue them."""
+
+    __slots__ = ("streams", "name", "open")
+
+    def __init__(self, streams: Streams, name: str, open_: dict) -> None:
+        self.streams, self.name, self.open = streams, name, open_
+
+    def fill(self, out: np.ndarray, kind: str, sub: str = "") -> None:
+        gen = self.open.get((self.name, sub))
+        if gen is None:
+            gen = self.open[(self.name, sub)] = self.streams.generator(self.name, *((sub,) if sub else ()))
+        if kind == NORMAL:
+            gen.standard_normal(out=out)
+        else:
+            gen.random(out=out)
+
+
+class RowSampler:
+    """Consecutive blocks of the units of `scm.sample(n, seed, do)`: concatenating `next(m_1, do_1)`,
+    `next(m_2, do_2)`, ... gives exactly the bytes of one call, when each `do_i` is `do` restricted to
+    the block's rows (per-sample arrays sliced) and every block intervenes on the same variables.
+    Each variable's stream stays open between blocks, so memory is one block's, whatever n."""
+
+    def __init__(self, scm: SCM, ss: np.random.SeedSequence) -> None:
+        self.scm, self.streams, self._open = scm, Streams(ss), {}
+
+    def next(self, n: int, do: Intervention | None = None) -> Sample:
+        order, replaced = self.scm._plan(do)
+        return self.scm._fill(check_n(n), order, replaced, lambda name: _RowNoise(self.streams, name, self._open))
 
 
 class Units:
