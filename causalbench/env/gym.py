@@ -91,11 +91,19 @@ class CausalDecisionEnv(gym.Env):
         self._stream = EpisodeStream(self.episodes)
         self._batch: EpisodeBatch | None = None
         self._row = -1
+        self._rewards = np.zeros((0, len(self.values)))   # reward of every action, for the batch being served
+        self._outcomes = np.zeros((0, len(self.values)))
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
-        self._batch, self._row = self._stream.next(self.np_random)
-        return self._batch.obs[self._row].copy(), {}
+        batch, self._row = self._stream.next(self.np_random)
+        if self._row == 0:  # a new batch: tabulate every action's outcome and reward once
+            m, values = len(batch), self.values
+            self._outcomes = np.broadcast_to(batch.outcomes, (m, len(values)))
+            self._rewards = np.column_stack([self.cenv.utility(self._outcomes[:, k], np.full(m, v))
+                                             for k, v in enumerate(values)])
+        self._batch = batch
+        return batch.obs[self._row].copy(), {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         batch, row = self._batch, self._row
@@ -104,14 +112,11 @@ class CausalDecisionEnv(gym.Env):
         if not self.action_space.contains(action):
             raise gym.error.InvalidAction(f"action {action!r} is not in {self.action_space}")
         k = int(action)
-        y = float(batch.outcome(row, k))
-        info: dict[str, Any] = {"outcome": y}
+        info: dict[str, Any] = {"outcome": float(self._outcomes[row, k])}
         if self.privileged_info:
-            ys = np.broadcast_to(batch.outcomes[row], self.values.shape)
-            info["potential_rewards"] = self.cenv.utility(ys, self.values)
+            info["potential_rewards"] = self._rewards[row].copy()
         self._batch = None
-        reward = float(self.cenv.utility(np.array([y]), self.values[k:k + 1])[0])
-        return batch.obs[row].copy(), reward, True, False, info
+        return batch.obs[row].copy(), float(self._rewards[row, k]), True, False, info
 
 
 class CausalPredictionEnv(gym.Env):
