@@ -213,30 +213,7 @@ class RandomSCM(CausalEnv):
         lay, kind = self.layout, self.options["nonlinearity"]
         hidden = set(lay.hidden)
         roles = derive_roles(lay.parents, hidden, TARGET)
-        n, half = PILOT_UNITS, PILOT_UNITS // 2
-        pilot = _Pilot(lay.hidden + lay.upstream + (TARGET,) + lay.downstream, n)
-        mechs: dict[str, Mechanism] = {}
-        for v in pilot.names:
-            noise = rng(self.options["graph_seed"], self.id, "pilot", v).standard_normal(n)
-            ps = lay.parents[v]
-            if v in hidden:
-                (_, m0, s0), (_, m1, s1) = DOMAINS
-                pilot.set(v, np.concatenate([m0 + s0 * noise[:half], m1 + s1 * noise[half:]]))
-                mechs[v] = Normal(0.0, 1.0)
-                continue
-            if not ps:
-                mechs[v] = Normal(0.0, 1.0)
-                pilot.set(v, noise)
-                continue
-            gen = rng(self.options["graph_seed"], self.id, "weights", kind, v)
-            obs, hid = [p for p in ps if p not in hidden], [p for p in ps if p in hidden]
-            if v == TARGET and kind != "linear":
-                mechs[v], signal = _separable_target(obs, hid, pilot, gen, kind)
-            else:
-                mechs[v], signal = _mechanism(obs, hid, pilot, gen, kind)
-            noise *= NOISE_SD
-            noise += signal
-            pilot.set(v, noise)
+        mechs = build_mechanisms(lay, kind, self.options["graph_seed"], self.id)
         describe = {"causal": "a cause of y", "spurious": "associated with y, not a cause", "other": "unrelated to y"}
         variables = [Variable(h, mechs[h], hidden=True, description="hidden confounder") for h in lay.hidden]
         variables += [Variable(x, mechs[x], role=roles[x], description=describe[roles[x]])
@@ -331,6 +308,36 @@ def _signed_weights(gen: np.random.Generator, k: int) -> np.ndarray:
     return gen.choice([-1.0, 1.0], size=k) * gen.uniform(*WEIGHT_RANGE, size=k)
 
 
+def build_mechanisms(lay: Layout, kind: str, graph_seed: int, env_id: str) -> dict[str, Mechanism]:
+    """Every variable's mechanism, scaled on fixed-seed pilot units: one pass over each node's parents."""
+    n, half = PILOT_UNITS, PILOT_UNITS // 2
+    hidden = set(lay.hidden)
+    pilot = _Pilot(lay.hidden + lay.upstream + (TARGET,) + lay.downstream, n)
+    mechs: dict[str, Mechanism] = {}
+    for v in pilot.names:
+        noise = rng(graph_seed, env_id, "pilot", v).standard_normal(n)
+        ps = lay.parents[v]
+        if v in hidden:
+            (_, m0, s0), (_, m1, s1) = DOMAINS
+            pilot.set(v, np.concatenate([m0 + s0 * noise[:half], m1 + s1 * noise[half:]]))
+            mechs[v] = Normal(0.0, 1.0)
+            continue
+        if not ps:
+            mechs[v] = Normal(0.0, 1.0)
+            pilot.set(v, noise)
+            continue
+        gen = rng(graph_seed, env_id, "weights", kind, v)
+        obs, hid = [p for p in ps if p not in hidden], [p for p in ps if p in hidden]
+        if v == TARGET and kind != "linear":
+            mechs[v], signal = _separable_target(obs, hid, pilot, gen, kind)
+        else:
+            mechs[v], signal = _mechanism(obs, hid, pilot, gen, kind)
+        noise *= NOISE_SD
+        noise += signal
+        pilot.set(v, noise)
+    return mechs
+
+
 class _Pilot:
     """The fixed-seed pilot units of every variable as rows of one matrix, with each row's sd computed once.
 
@@ -386,10 +393,10 @@ def _mechanism(obs: Sequence[str], hid: Sequence[str], pilot: _Pilot, gen: np.ra
     if kind == "linear":
         c = _sig6(1.0 / z.std())
         mech = Linear(dict(zip(parents, w * c)), intercept=-_sig6(z.mean() * c), std=NOISE_SD)
-        return mech, _combine(w * c, Xt) + mech.intercept
+        return mech, c * z + mech.intercept  # = (w c) . x: one pass over the parents per node
     g = _sig6(TANH_GAIN / z.std())
     bias = _sig6(gen.uniform(-1.0, 1.0) - z.mean() * g)
-    t = np.tanh(_combine(w * g, Xt) + bias)
+    t = np.tanh(g * z + bias)
     scale = _sig6(1.0 / t.std())
     offset = -_sig6(t.mean() * scale)
     return Additive(dict(zip(parents, w * g)), intercept=bias, fn="tanh", scale=scale, offset=offset,
