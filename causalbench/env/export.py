@@ -16,7 +16,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable
+from typing import IO, Any, Callable
 
 import numpy as np
 
@@ -26,8 +26,7 @@ from ..registry import Registry
 from ..resources import check_disk
 from . import stream
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .base import CausalEnv
+CausalEnv = Any  # a `causalbench.env.base.CausalEnv` (not imported: base imports this module)
 
 SPOOL_READ = 8 << 20
 SINKS: Registry[Callable[..., "Sink"]] = Registry("output format")
@@ -184,7 +183,7 @@ class Spools:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def disk_bytes(env: "CausalEnv", kind: str, n: int, suffix: str) -> float:
+def disk_bytes(env: CausalEnv, kind: str, n: int, suffix: str) -> float:
     """Disk a streamed dataset needs: the file (CSV text ~2.5x binary) plus the spools."""
     d, k = len(env.feature_names), len(env.variables)
     extra = (8 if kind == "domains" else 0) + (k if kind == "interventional" else 0)
@@ -192,7 +191,7 @@ def disk_bytes(env: "CausalEnv", kind: str, n: int, suffix: str) -> float:
     return raw * (2.5 if suffix == ".csv" else 1.0) + float(n) * (8 + extra)
 
 
-def write(env: "CausalEnv", kind: str, n: int, seed: int, path: str | Path, p: float = 0.5, fraction: float = 1.0,
+def write(env: CausalEnv, kind: str, n: int, seed: int, path: str | Path, p: float = 0.5, fraction: float = 1.0,
           rows: int | None = None) -> Written:
     """Write `env.dataset(kind, n, seed, p=p, fraction=fraction)` to `path`, block by block."""
     path = Path(path)

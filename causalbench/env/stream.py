@@ -11,7 +11,7 @@ and writes them as they come, so its memory does not grow with n.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -19,8 +19,7 @@ from ..resources import check_memory
 from ..scm import PerSample, Sample
 from ..seeding import rng
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .base import CausalEnv
+CausalEnv = Any  # a `causalbench.env.base.CausalEnv` (not imported: base imports this module)
 
 BLOCK_BYTES = 64 << 20  # target size of one streamed block's float arrays
 
@@ -53,19 +52,19 @@ class Block:
     mask: np.ndarray | None
 
 
-def row_bytes(env: "CausalEnv") -> int:
+def row_bytes(env: CausalEnv) -> int:
     """Bytes one row costs while a dataset is built in memory (sample, its concatenation, features, labels)."""
     p, d, k = len(env.scm.names), len(env.feature_names), len(env.variables)
     return 8 * (2 * p + 3 * d + 3) + 2 * k
 
 
-def block_rows(env: "CausalEnv") -> int:
+def block_rows(env: CausalEnv) -> int:
     """Rows per streamed block: ~BLOCK_BYTES of arrays, a multiple of 2^12 rows."""
     rows = BLOCK_BYTES // row_bytes(env)
     return int(max(1 << 12, min(1 << 20, rows)) >> 12 << 12)
 
 
-def blocks(env: "CausalEnv", kind: str, n: int, seed: int, p: float = 0.5, fraction: float = 1.0,
+def blocks(env: CausalEnv, kind: str, n: int, seed: int, p: float = 0.5, fraction: float = 1.0,
            rows: int | None = None) -> Iterator[Block]:
     """The dataset `env.dataset(kind, n, seed, p=p, fraction=fraction)` in blocks of at most `rows`
     rows (None: one block per domain), domain by domain."""
@@ -84,7 +83,7 @@ def blocks(env: "CausalEnv", kind: str, n: int, seed: int, p: float = 0.5, fract
             yield Block(sampler.next(size, do), k, mask)
 
 
-def collect(env: "CausalEnv", kind: str, n: int, seed: int, p: float = 0.5, fraction: float = 1.0
+def collect(env: CausalEnv, kind: str, n: int, seed: int, p: float = 0.5, fraction: float = 1.0
             ) -> tuple[Sample, np.ndarray, np.ndarray | None]:
     """(every unit's variables, domain labels, intervened mask or None), in memory: one block per domain."""
     check_memory(n * row_bytes(env), f"{env.id}: dataset(n={n:,})")

@@ -24,6 +24,7 @@ from ..errors import InterventionError, SCMError
 from ..resources import check_memory
 from ..seeding import Streams, check_n, check_seed
 from .interventions import Intervention, PerSample, Soft
+from .linear import LinearSystem, compile_linear, sample_linear
 from .mechanisms import KINDS, NORMAL, Constant, Masked, Mechanism, NoiseSource, Scratch
 
 ROLES = ("target", "causal", "spurious", "action", "other")
@@ -335,6 +336,20 @@ class SCM:
         """Draw n units (float64), optionally under an intervention `do` (hard, random, soft or per-sample)."""
         return self._run(check_n(n), check_seed(seed), do, None)
 
+    def sample_linear(self, n: int, seed: Any = 0) -> Sample:
+        """A linear-Gaussian SCM's units in one triangular matrix product: the units (noise) and law of
+        `sample(n, seed)`, whose bytes it matches to float rounding (~1e-12), not bit for bit; many
+        times faster on large graphs. Observational only."""
+        n, streams = check_n(n), Streams(check_seed(seed))
+        check_memory(n * len(self.order) * 8, f"sampling {n:,} units of {len(self.order)} variables")
+        data = sample_linear(self._linear_system, n, lambda name: _VariableNoise(streams, name, None))
+        return Sample(data, self.order, self._index)
+
+    @cached_property
+    def _linear_system(self) -> LinearSystem:
+        return compile_linear(self.order, {v: self.variables[v].mechanism.linear_form() if self.variables[v].kind == "real"
+                                           else None for v in self.order})
+
     def rows(self, seed: Any = 0) -> "RowSampler":
         """The units of `sample(n, seed)` in consecutive blocks of rows, in bounded memory (streaming)."""
         return RowSampler(self, check_seed(seed))
@@ -430,7 +445,9 @@ class RowSampler:
     """Consecutive blocks of the units of `scm.sample(n, seed, do)`: concatenating `next(m_1, do_1)`,
     `next(m_2, do_2)`, ... gives exactly the bytes of one call, when each `do_i` is `do` restricted to
     the block's rows (per-sample arrays sliced) and every block intervenes on the same variables.
-    Each variable's stream stays open between blocks, so memory is one block's, whatever n."""
+    Each variable's stream stays open between blocks, so memory is one block's, whatever n.
+    (Elementwise mechanisms match for any block sizes; the MLP mechanism's BLAS product matches
+    for blocks of >= ~100 rows under one BLAS thread, as `stream.block_rows` guarantees.)"""
 
     def __init__(self, scm: SCM, ss: np.random.SeedSequence) -> None:
         self.scm, self.streams, self._open = scm, Streams(ss), {}
