@@ -126,7 +126,7 @@ class SCM:
             self.variables[v.name] = v
         self._validate_graph()
         self.order: tuple[str, ...] = tuple(
-            nx.lexicographical_topological_sort(self._graph, key=list(self.variables).index)
+            nx.lexicographical_topological_sort(self._graph, key={v: i for i, v in enumerate(self.variables)}.__getitem__)
         )
         self._index = MappingProxyType({name: i for i, name in enumerate(self.order)})
         self._validate_mechanisms()
@@ -145,11 +145,8 @@ class SCM:
                 if p not in self.variables:
                     raise SCMError(f"variable {v.name!r}: unknown parent {p!r}")
                 g.add_edge(p, v.name)
-        try:
+        if not nx.is_directed_acyclic_graph(g):  # linear time; find_cycle only to name the cycle
             cycle = nx.find_cycle(g)
-        except nx.NetworkXNoCycle:
-            cycle = None
-        if cycle:
             raise SCMError("graph has a cycle: " + " -> ".join([e[0] for e in cycle] + [cycle[0][0]]))
         self._graph = nx.freeze(g)
 
@@ -221,7 +218,7 @@ class SCM:
     def hidden(self) -> tuple[str, ...]:
         return tuple(n for n, v in self.variables.items() if v.hidden)
 
-    @property
+    @cached_property
     def target(self) -> str | None:
         return next((n for n, v in self.variables.items() if v.role == "target"), None)
 
