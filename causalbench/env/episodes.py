@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 
 from ..scm import SCM
+from ..scm.model import RowSampler
 from .base import CausalEnv
 
 FIRST_BATCH = 16      # units in the first batch after (re)seeding: a seeded reset per episode stays cheap
@@ -51,8 +52,16 @@ class EpisodeSource:
         self.acts_on_target = self.action is not None and any(
             cenv.target in nx.descendants(s.graph, self.action) for s in self.scms)
 
-    def draw(self, m: int, gen: np.random.Generator) -> EpisodeBatch:
-        """m episodes; every random draw comes from `gen` (domain labels, then one units seed per SCM).
+    def open(self, gen: np.random.Generator) -> list[RowSampler] | None:
+        """Per-SCM noise streams kept open across batches (one seed each from `gen`), when one world per
+        episode suffices; None when every action's world is needed (then each batch draws paired units)."""
+        if self.acts_on_target:
+            return None
+        return [scm.rows(int(s)) for scm, s in zip(self.scms, gen.integers(2**63, size=len(self.scms)))]
+
+    def draw(self, m: int, gen: np.random.Generator, streams: list[RowSampler] | None = None) -> EpisodeBatch:
+        """m episodes; every random draw comes from `gen` (domain labels, then one units seed per SCM when
+        `streams` is None) or from `streams` (`open(gen)`, continued from batch to batch).
 
         Observed columns are pre-action, so they are the same in every world do(action = a); when the
         action cannot move the target either, one world do(action = first value) is the whole episode
@@ -60,8 +69,9 @@ class EpisodeSource:
         """
         k = len(self.scms)
         domain = gen.integers(k, size=m, dtype=np.uint8 if k < 256 else np.int64) if k > 1 else None
-        seeds = gen.integers(2**63, size=k)
+        seeds = gen.integers(2**63, size=k) if streams is None else np.zeros(k, dtype=np.int64)
         worlds = len(self.values) if self.acts_on_target else 1
+        one_world = {self.action: float(self.values[0])} if self.action is not None and worlds == 1 else None
         # Observed values go straight into the float32 observation array unless they must be rendered first.
         V = np.empty((m, len(self.columns)), dtype=np.float32 if self.render is None else np.float64)
         Y = np.empty((m, worlds))
@@ -71,10 +81,10 @@ class EpisodeSource:
             size = len(rows) if domain is not None else m
             if size == 0:
                 continue
-            if self.action is None:
-                samples = [scm.sample(size, int(seeds[j]))]
+            if streams is not None:
+                samples = [streams[j].next(size, one_world)]
             elif worlds == 1:
-                samples = [scm.sample(size, int(seeds[j]), do={self.action: float(self.values[0])})]
+                samples = [scm.sample(size, int(seeds[j]), do=one_world)]
             else:
                 units = scm.units(size, int(seeds[j]))
                 samples = [units.sample({self.action: float(v)}) for v in self.values]
@@ -97,6 +107,7 @@ class EpisodeStream:
     def __init__(self, source: EpisodeSource, step: int = 1) -> None:
         self.source, self.step = source, int(step)
         self._gen: np.random.Generator | None = None
+        self._streams: list[RowSampler] | None = None
         self._batch: EpisodeBatch | None = None
         self._at = 0
         self._size = 0
@@ -105,9 +116,10 @@ class EpisodeStream:
         """(batch, first row) of the next `step` episodes."""
         if gen is not self._gen:
             self._gen, self._batch, self._size = gen, None, 0
+            self._streams = self.source.open(gen)
         if self._batch is None or self._at + self.step > len(self._batch):
             self._size = min(max(self._size * 2, FIRST_BATCH), max(LARGEST_BATCH, self.step))
-            self._batch = self.source.draw(-(-self._size // self.step) * self.step, gen)
+            self._batch = self.source.draw(-(-self._size // self.step) * self.step, gen, self._streams)
             self._at = 0
         start = self._at
         self._at += self.step
