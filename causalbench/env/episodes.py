@@ -2,9 +2,11 @@
 
 Drawing one unit per episode costs a full SCM pass per step (~0.3 ms); drawing units in batches and
 serving them one by one costs a slice. Each unit's domain is drawn independently (the uniform mixture
-of the source SCMs, like the training data), its exogenous noise comes from `SCM.units`, and its
-potential outcome under every action is computed up front from that same noise: the observation law
-is exactly the SCM's, and the reward of the chosen action is the unit's own counterfactual outcome.
+of the source SCMs, like the training data), and its potential outcome under every action is computed
+up front from the unit's own noise: the observation law is exactly the SCM's, and the reward of the
+chosen action is the unit's counterfactual outcome. When the action cannot move the target, one world
+per unit is the whole episode and its noise continues per-SCM row streams (`SCM.rows`, opened once per
+seeding); otherwise each batch draws paired units (`SCM.units`) and samples every action's world.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class EpisodeSource:
         """
         k = len(self.scms)
         domain = gen.integers(k, size=m, dtype=np.uint8 if k < 256 else np.int64) if k > 1 else None
-        seeds = gen.integers(2**63, size=k) if streams is None else np.zeros(k, dtype=np.int64)
+        seeds = gen.integers(2**63, size=k).tolist() if streams is None else None
         worlds = len(self.values) if self.acts_on_target else 1
         one_world = {self.action: float(self.values[0])} if self.action is not None and worlds == 1 else None
         # Observed values go straight into the float32 observation array unless they must be rendered first.
@@ -81,12 +83,13 @@ class EpisodeSource:
             size = len(rows) if domain is not None else m
             if size == 0:
                 continue
-            if streams is not None:
+            if seeds is None:
+                assert streams is not None
                 samples = [streams[j].next(size, one_world)]
             elif worlds == 1:
-                samples = [scm.sample(size, int(seeds[j]), do=one_world)]
+                samples = [scm.sample(size, seeds[j], do=one_world)]
             else:
-                units = scm.units(size, int(seeds[j]))
+                units = scm.units(size, seeds[j])
                 samples = [units.sample({self.action: float(v)}) for v in self.values]
             V[rows] = samples[0].columns(self.columns)
             if worlds == 1:
