@@ -115,7 +115,7 @@ def main() -> None:
     sync_acts = [sync.action_space.sample() for _ in range(16)]
     steps = max(20, 2_000_000 // B)
     vec = medians(args.runs, native=vector_rate(native, steps, B, acts), plain=vector_rate(plain, steps, B, acts),
-                  sync=vector_rate(sync, 20, args.sync_envs, sync_acts))
+                  sync=vector_rate(sync, 50, args.sync_envs, sync_acts))
 
     single = gym.make(f"causalbench/{ENV}").unwrapped
     single.reset(seed=0)
