@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import InterventionError, SCMError
 from ..resources import check_memory
 from ..seeding import Streams, check_n, check_seed
+from .distributions import CPT
 from .interventions import Intervention, PerSample, Soft
 from .linear import LinearSystem, compile_linear, sample_linear
 from .mechanisms import KINDS, NORMAL, Constant, Masked, Mechanism, NoiseSource, Scratch
@@ -318,13 +319,21 @@ class SCM:
         data = np.empty((n, len(order)), order="F")
         scratch = Scratch(n)
         values: dict[str, np.ndarray] = {}
-        variables = self.variables
+        variables, coded = self.variables, self._table_parents
         for i, name in enumerate(order):
             col = data[:, i]
             mech = replaced.get(name) or variables[name].mechanism
             mech.sample_into(col, values, scratch, noise(name))
             values[name] = col
+            if name in coded:  # its children's CPTs index by its states: code them while the column is in cache
+                scratch.code(col, coded[name])
         return Sample(data, order, self._indices(order))
+
+    @cached_property
+    def _table_parents(self) -> dict[str, int]:
+        """Variables some CPT is indexed by -> their number of states."""
+        return {p: int(card) for v in self.variables.values() if isinstance(v.mechanism, CPT)
+                for p, card in zip(v.mechanism.evidence, v.mechanism.evidence_card)}
 
     def _indices(self, order: tuple[str, ...]) -> Mapping[str, int]:
         return self._index if order == self.order else {name: i for i, name in enumerate(order)}
