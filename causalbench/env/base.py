@@ -19,8 +19,8 @@ from ..data import DATASET_KINDS, Dataset, DatasetSpec
 from ..errors import DataError, SCMError
 from ..scm import SCM, Bernoulli, Categorical, Intervention, Mechanism, Normal, Sample, exact
 from ..seeding import check_n, check_seed, derive
-from .ids import ENV_ID
 from . import stream
+from .ids import ENV_ID
 from .mixture import Mixture
 
 SHIFT_KINDS = ("confounder", "spurious_break", "spurious_reversal", "causal_covariate", "noise", "mechanism")
