@@ -114,3 +114,19 @@ def test_peak_memory_does_not_grow_with_n(tmp_path) -> None:
                              capture_output=True, text=True, check=True)
         peaks.append(int(out.stdout.split()[-1]) * 1024)
     assert peaks[1] - peaks[0] < 40 << 20, peaks
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path, monkeypatch) -> None:
+    env = cb.make("IceCreamShorts-v0")
+    calls = []
+
+    def failing_render(V):
+        calls.append(len(V))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return V
+
+    monkeypatch.setattr(env, "render", failing_render)
+    with pytest.raises(KeyboardInterrupt):
+        export.write(env, "observational", 10_000, 0, tmp_path / "x.parquet", rows=4096)
+    assert not list(tmp_path.iterdir())  # neither the file nor the spool folder

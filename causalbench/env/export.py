@@ -226,6 +226,9 @@ def write(env: CausalEnv, kind: str, n: int, seed: int, path: str | Path, p: flo
         meta = {"spec": spec.to_dict(), "roles": dict(env.roles), "target": env.target,
                 "target_kind": env.target_kind, "fingerprint": fingerprint, "variables": list(env.variables)}
         sink.close(meta)
+    except BaseException:  # an interrupted or failed write leaves no partial file behind
+        path.unlink(missing_ok=True)
+        raise
     finally:
         spools.remove()
     return Written(path, n, len(env.feature_names), fingerprint)
