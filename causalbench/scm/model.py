@@ -310,7 +310,9 @@ class SCM:
 
     def _run(self, n: int, ss: np.random.SeedSequence, do: Intervention | None, cache: dict | None) -> Sample:
         streams = Streams(ss)
-        return self._fill(n, *self._plan(do), lambda name: _VariableNoise(streams, name, cache))
+        order, replaced = self._plan(do)
+        streams.prefetch(order)  # a fresh seed's streams derived in one pass, before the numpy work
+        return self._fill(n, order, replaced, lambda name: _VariableNoise(streams, name, cache))
 
     def _fill(self, n: int, order: tuple[str, ...], replaced: Mapping[str, Mechanism],
               noise: Callable[[str], NoiseSource]) -> Sample:

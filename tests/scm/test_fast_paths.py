@@ -73,3 +73,21 @@ def test_linear_solve_refuses_other_scms() -> None:
     scm = SCM([Variable("a", Bernoulli(0.3)), Variable("b", Linear({"a": 1.0}))])
     with pytest.raises(SCMError, match="linear-Gaussian"):
         scm.sample_linear(10)
+
+
+def test_prefetched_streams_are_the_derived_streams() -> None:
+    """The vectorised SeedSequence mixing of `Streams.prefetch` against numpy, over varied seeds."""
+    from causalbench import seeding
+
+    gen = np.random.default_rng(0)
+    seeds = [0, 1, 2**32 - 1, 2**32, 2**64 + 3, 2**130 + 7, np.random.SeedSequence(5, spawn_key=(2**40, 3)),
+             np.random.SeedSequence(2**100 + 1, spawn_key=(0,))]
+    for seed in seeds:
+        names = [f"v{int(x)}" for x in gen.integers(0, 10**9, size=12)]
+        seeding._WORDS_CACHE.clear()
+        streams = Streams(seed)
+        streams.prefetch(names)
+        assert len(seeding._WORDS_CACHE) >= 10  # derived by the vectorised path, not one by one
+        for name in names:
+            expected = np.random.Generator(np.random.PCG64(derive(seed, name))).random(3)
+            assert np.array_equal(streams.generator(name).random(3), expected)
