@@ -9,8 +9,9 @@ scorer reports OOD risk and causal vs spurious reliance.
     >>> train = env.dataset("observational", n=10_000, seed=0)
 
 Importing the package registers every environment with gymnasium (lazily, by
-entry-point string) under the `causalbench/` namespace. Nothing else is imported
-until it is used: names below resolve on first access.
+entry-point string) under the `causalbench/` namespace: at once if gymnasium is
+already imported, else the moment it is. Nothing else is imported until it is
+used (not even numpy): names below resolve on first access.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .env.gym_registration import register_gym_envs as _register_gym_envs
+from .env.gym_registration import register_when_gymnasium_imported as _register_gym_envs
 from .env.registry import ENVS, list_envs, make, register_env
 from .errors import CausalBenchError
 from .provenance import VERSION as __version__
 
-# gymnasium convention: importing the package registers its environment ids (lazily, by entry-point string).
+# gymnasium convention: importing the package registers its environment ids (by entry-point string,
+# deferred until gymnasium itself is imported, so `causalbench list` does not pay for numpy).
 _register_gym_envs()
 
 # name -> module that defines it (imported on first access, PEP 562)

@@ -178,6 +178,7 @@ class RandomSCM(CausalEnv):
         hidden = set(lay.hidden)
         n, half = PILOT_UNITS, PILOT_UNITS // 2
         pilot: dict[str, np.ndarray] = {}
+        pilot_sd: dict[str, float] = {}    # computed once per variable (a node's sd is read by all its children)
         mechs: dict[str, Mechanism] = {}
         for v in lay.hidden + lay.upstream + (TARGET,) + lay.downstream:
             ps = lay.parents[v]
@@ -185,6 +186,7 @@ class RandomSCM(CausalEnv):
                 u = rng(seed, self.id, "pilot", v).random(n)
                 (_, p0), (_, p1) = DOMAINS
                 pilot[v] = np.concatenate([u[:half] < p0, u[half:] < p1]).astype(float)
+                pilot_sd[v] = float(pilot[v].std())
                 mechs[v] = Bernoulli(P_HIDDEN)
                 continue
             noise = rng(seed, self.id, "pilot", v).standard_normal(n)
@@ -194,15 +196,16 @@ class RandomSCM(CausalEnv):
             if not ps:
                 mechs[v] = Normal(0.0, 1.0)
             elif v == TARGET:
-                mechs[v] = (_separable_target(obs, hid, pilot, gen, kind) if kind != "linear"
-                            else _mechanism(obs, hid, pilot, gen, kind))
+                mechs[v] = (_separable_target(obs, hid, pilot, pilot_sd, gen, kind) if kind != "linear"
+                            else _mechanism(obs, hid, pilot, pilot_sd, gen, kind))
             elif TARGET in ps:
-                mechs[v] = _child_of_target(obs, hid, pilot, gen, kind)
+                mechs[v] = _child_of_target(obs, hid, pilot, pilot_sd, gen, kind)
             else:
-                mechs[v] = _mechanism(obs, hid, pilot, gen, kind)
+                mechs[v] = _mechanism(obs, hid, pilot, pilot_sd, gen, kind)
             out = noise.copy()
             mechs[v].apply(out, pilot, Scratch(n))
             pilot[v] = out
+            pilot_sd[v] = float(out.std())
         variables = [Variable(h, mechs[h], hidden=True, description="hidden binary confounder") for h in lay.hidden]
         variables += [Variable(x, mechs[x]) for x in sorted(lay.upstream + lay.downstream)]
         variables.append(Variable(TARGET, mechs[TARGET], role="target", description="target"))
@@ -257,19 +260,19 @@ def _signed_weights(gen: np.random.Generator, k: int) -> np.ndarray:
     return gen.choice([-1.0, 1.0], size=k) * gen.uniform(*WEIGHT_RANGE, size=k)
 
 
-def _input_scale(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str, np.ndarray]) -> np.ndarray:
+def _input_scale(obs: Sequence[str], hid: Sequence[str], sd: Mapping[str, float]) -> np.ndarray:
     """Per-parent factors making each input unit-variance and splitting variance CONFOUNDING : rest."""
     share = {True: CONFOUNDING, False: 1.0 - CONFOUNDING} if obs and hid else {True: 1.0, False: 1.0}
-    return np.array([_sig6(math.sqrt(share[p in hid] / len(hid if p in hid else obs)) / pilot[p].std())
+    return np.array([_sig6(math.sqrt(share[p in hid] / len(hid if p in hid else obs)) / sd[p])
                      for p in (*obs, *hid)])
 
 
-def _mechanism(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str, np.ndarray],
+def _mechanism(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str, np.ndarray], sd: Mapping[str, float],
                gen: np.random.Generator, kind: str) -> Mechanism:
     """A non-target mechanism on parents obs + hid, scaled on the pilot to a signal of mean ~0 and sd ~1."""
     parents = (*obs, *hid)
     X = np.column_stack([pilot[p] for p in parents])
-    f = _input_scale(obs, hid, pilot)
+    f = _input_scale(obs, hid, sd)
     if kind == "mlp":
         net = MLP.random(parents, MLP_UNITS, int(gen.integers(2**62)), NOISE_SD, MLP_GAIN)
         W1 = net.W1 * (f * math.sqrt(len(parents)))
@@ -283,19 +286,19 @@ def _mechanism(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str, np.nd
         return Linear(dict(zip(parents, w * c)), intercept=-_sig6(z.mean() * c), std=NOISE_SD)
     g = _sig6(TANH_GAIN / z.std())
     bias = _sig6(gen.uniform(-1.0, 1.0) - z.mean() * g)
-    t = np.tanh(X @ (w * g) + bias)
+    t = np.tanh(z * g + bias)
     scale = _sig6(1.0 / t.std())
     return Additive(dict(zip(parents, w * g)), intercept=bias, fn="tanh", scale=scale,
                     offset=-_sig6(t.mean() * scale), std=NOISE_SD)
 
 
 def _separable_target(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str, np.ndarray],
-                      gen: np.random.Generator, kind: str) -> MLP:
+                      sd: Mapping[str, float], gen: np.random.Generator, kind: str) -> MLP:
     """y = f(obs) + g(hid) + noise as one MLP with block-diagonal first layer (tanh: one unit per block)."""
     blocks = []
     for names, share in ((obs, 1.0 - CONFOUNDING), (hid, CONFOUNDING)):
         X = np.column_stack([pilot[p] for p in names])
-        f = _input_scale(names, (), pilot)
+        f = _input_scale(names, (), sd)
         if kind == "mlp":
             net = MLP.random(names, MLP_UNITS // 2, int(gen.integers(2**62)), NOISE_SD, MLP_GAIN)
             W, b, w2 = net.W1 * (f * math.sqrt(len(names))), net.b1, net.w2
@@ -314,16 +317,16 @@ def _separable_target(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str
 
 
 def _child_of_target(obs: Sequence[str], hid: Sequence[str], pilot: Mapping[str, np.ndarray],
-                     gen: np.random.Generator, kind: str) -> Mechanism:
+                     sd: Mapping[str, float], gen: np.random.Generator, kind: str) -> Mechanism:
     """A child of y: y enters through a linear (skip) term, its other parents as `_mechanism` builds them,
     so that given the hidden configuration the child is linear-Gaussian in y (exact inference)."""
     sign = float(gen.choice([-1.0, 1.0]))
     others = (*obs, *hid)
     share = TARGET_SHARE if others else 1.0
-    a = _sig6(sign * math.sqrt(share) / pilot[TARGET].std())
+    a = _sig6(sign * math.sqrt(share) / sd[TARGET])
     if not others:
         return Linear({TARGET: a}, intercept=-_sig6(a * pilot[TARGET].mean()), std=NOISE_SD)
-    rest = _mechanism(obs, hid, pilot, gen, kind)
+    rest = _mechanism(obs, hid, pilot, sd, gen, kind)
     k = _sig6(math.sqrt(1.0 - share))
     offset = -_sig6(a * pilot[TARGET].mean())
     if isinstance(rest, Linear):

@@ -35,9 +35,12 @@ def test_envs_and_baselines_live_under_the_import_root() -> None:
     assert out.split() == ["True", "True"]
 
 
+HEAVY = ('torch', 'pgmpy', 'matplotlib', 'pandas', 'scipy', 'networkx', 'numpy', 'gymnasium')
+
+
 def test_import_and_list_stay_light() -> None:
-    out = run("import sys, causalbench as cb; from causalbench.cli import main; main(['list']); "
-              "print(sorted(m for m in ('torch', 'pgmpy', 'matplotlib', 'pandas', 'scipy') if m in sys.modules))")
+    out = run(f"import sys, causalbench as cb; from causalbench.cli import main; main(['list']); "
+              f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
     assert out.strip().splitlines()[-1] == "[]"
 
 
@@ -54,3 +57,12 @@ def test_gymnasium_registration_after_import() -> None:
     assert out.strip() == "(1,)"
     out = run("import gymnasium as gym; env = gym.make('causalbench:causalbench/IceCreamShorts-v1'); print('ok')")
     assert out.strip() == "ok"
+
+
+def test_gymnasium_registration_when_gymnasium_comes_after_causalbench() -> None:
+    """`import causalbench` defers registration until gymnasium is imported (it does not import numpy itself)."""
+    out = run("import sys, causalbench; print('gymnasium' in sys.modules); import gymnasium as gym; "
+              "print(sum(k.startswith('causalbench/') for k in gym.registry) == len(causalbench.list_envs(include_deprecated=True))); "
+              "vec = gym.make_vec('causalbench/IceCreamShorts-v1', num_envs=3, vectorization_mode='vector_entry_point'); "
+              "print(vec.reset(seed=0)[0].shape)")
+    assert out.split() == ["False", "True", "(3,", "1)"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+
 from ..env.registry import ENVS, make
-from ..methods import METHODS
 from .common import Handler
 
 
@@ -13,6 +13,8 @@ def configure_list(p: argparse.ArgumentParser) -> Handler:
 
     def run(args: argparse.Namespace) -> int:
         if args.methods:
+            from ..methods import METHODS  # local: listing environments must not pay for numpy
+
             for entry in METHODS.entries():
                 tracks = ", ".join(entry.meta.get("tracks", ()))
                 print(f"{entry.name:<22} [{tracks}] {entry.summary}")

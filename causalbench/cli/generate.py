@@ -1,4 +1,8 @@
-"""`causalbench generate`: datasets, test sets and logged episodes to files (or a Minari dataset)."""
+"""`causalbench generate`: datasets, test sets and logged episodes to files (or a Minari dataset).
+
+Training datasets stream to disk block by block (`env.export`): memory stays bounded whatever --n,
+and the file holds exactly the rows of `env.dataset(kind, n, seed)`.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..env.export import write
 from ..env.offline import logged_episodes, to_minari
 from ..env.registry import make
+from ..env.stream import row_bytes
 from ..errors import CausalBenchError
+from ..resources import check_memory
+from ..seeding import check_n
 from .common import Handler, integer, rows
 
 
@@ -28,24 +36,28 @@ def configure_generate(p: argparse.ArgumentParser) -> Handler:
 
     def run(args: argparse.Namespace) -> int:
         env = make(args.env)
-        args.n = rows(args.n, "--n", len(env.scm.names) + len(env.feature_names))
         args.seed = integer(args.seed, "--seed", minimum=0)
         if args.minari and args.kind != "logged":
             raise CausalBenchError("--minari writes logged episodes: add --kind logged")
-        if args.kind == "logged":
+        if args.kind == "logged":   # episodes are built in memory; datasets below are streamed to disk
+            args.n = rows(args.n, "--n", len(env.scm.names) + len(env.feature_names))
             return _generate_logged(env, args)
+        args.n = integer(args.n, "--n", minimum=1)
         if args.out is None:
             raise CausalBenchError("--out FILE is required")
         if args.kind == "test":
+            check_memory(args.n * row_bytes(env) * len(env.test_set_names()), f"{env.id}: test sets of n={args.n:,}",
+                         "use a smaller --n")
             out = Path(args.out)
             for name, ds in env.test_sets(seed=args.seed, n=args.n).items():
                 path = ds.save(out.with_name(f"{out.stem}.{name.replace('@', '_at_')}{out.suffix}"))
                 print(f"wrote {path} ({ds.n} rows, fingerprint {ds.fingerprint[:12]})")
             return 0
-        ds = env.dataset(args.kind, n=args.n, seed=args.seed, p=args.p, fraction=args.fraction)
-        path = ds.save(args.out)
-        print(f"wrote {path}: {ds.n} rows x {ds.d} features ({', '.join(ds.feature_names)}), "
-              f"target {ds.target}, fingerprint {ds.fingerprint[:12]}")
+        kind = "domains" if args.kind == "observational+domains" else args.kind
+        done = write(env, kind, check_n(args.n), args.seed, args.out, p=args.p, fraction=args.fraction)
+        names = env.feature_names if done.d <= 8 else (*env.feature_names[:3], "...", env.feature_names[-1])
+        print(f"wrote {done.path}: {done.n} rows x {done.d} features ({', '.join(names)}), "
+              f"target {env.target}, fingerprint {done.fingerprint[:12]}")
         return 0
 
     return run

@@ -12,7 +12,8 @@ from ..leaderboard.evaluate import evaluate
 from ..leaderboard.format import LEADERBOARD_DIR, OFFICIAL_SUITE, SUITES, SuiteSpec
 from ..leaderboard.validate import check_submission, publish
 from ..methods import method_spec
-from .common import check_hparams, hparams, jobs
+from .common import hparams, jobs
+from .hparams import check_hparams
 
 
 def _suite_arg(value: str) -> SuiteSpec:

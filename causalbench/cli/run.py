@@ -14,7 +14,8 @@ from ..experiments.sweep import default_out_dir, plan_run
 from ..experiments.sweep import run as run_sweep
 from ..methods import METHODS, TRACKS, method_spec
 from ..reports.run import compact_table, write_report
-from .common import Handler, _csv, check_hparams, hparams, jobs, rows, seeds
+from .common import Handler, _csv, hparams, jobs, rows, seeds
+from .hparams import check_hparams
 
 
 def configure_run(p: argparse.ArgumentParser) -> Handler:

@@ -17,8 +17,9 @@ import numpy as np
 
 from ..data import DATASET_KINDS, Dataset, DatasetSpec
 from ..errors import DataError, SCMError
-from ..scm import SCM, Bernoulli, Categorical, Intervention, Mechanism, Normal, PerSample, Sample
-from ..seeding import check_n, check_seed, derive, rng
+from ..scm import SCM, Bernoulli, Categorical, Intervention, Mechanism, Normal, Sample
+from ..seeding import check_n, check_seed, derive
+from . import stream
 from .ids import ENV_ID, ID_TEST_SET, parse_test_set, test_set_name
 from .mixture import Mixture
 from .roles import CAUSAL_ROLES, SPURIOUS_ROLES, graph_roles
@@ -249,37 +250,35 @@ class CausalEnv:
             raise DataError(f"unknown dataset kind {kind!r}; kinds: {', '.join(DATASET_KINDS)}")
         n = check_n(n)
         check_seed(seed)
-        if kind != "interventional":
-            mix = self.mixture(n, seed, kind)
-            return self._to_dataset(mix.sample(), kind, n, seed, {}, mix.labels if kind == "domains" else None)
-        if not (0.0 <= p <= 1.0) or not (0.0 <= fraction <= 1.0):
-            raise DataError(f"p and fraction must lie in [0, 1], got p={p}, fraction={fraction}")
-        masks: dict[int, np.ndarray] = {}
-
-        def randomise(k: int, m: int, scm: SCM) -> Intervention:
-            gen = rng(seed, self.id, kind, self.domains[k].name, "mask")
-            eligible = gen.random(m) < fraction
-            mask = (gen.random((m, len(self.variables))) < p) & eligible[:, None]
-            masks[k] = mask
-            return {v: PerSample(mask[:, j], self.randomizer(v)) for j, v in enumerate(self.variables)}
-
-        sample = self.mixture(n, seed, kind).sample(randomise)
-        mask = np.concatenate([masks[k] for k in sorted(masks)])
-        return self._to_dataset(sample, kind, n, seed, {"p": p, "fraction": fraction}, None, mask)
+        options: dict[str, Any] = {}
+        if kind == "interventional":
+            if not (0.0 <= p <= 1.0) or not (0.0 <= fraction <= 1.0):
+                raise DataError(f"p and fraction must lie in [0, 1], got p={p}, fraction={fraction}")
+            options = {"p": p, "fraction": fraction}
+        sample, labels, mask = stream.collect(self, kind, n, seed, p, fraction)
+        return self._to_dataset(sample, kind, n, seed, options, labels if kind == "domains" else None, mask)
 
     def randomizer(self, variable: str) -> Mechanism:
         """The distribution a randomised (intervened) variable is drawn from in interventional data.
 
         Real: normal with the training marginal's mean and sd (3 significant digits);
-        binary: Bernoulli(1/2); categorical: uniform.
+        binary: Bernoulli(1/2); categorical: uniform. Computed once per variable.
         """
-        var = self.scm[variable]
-        if var.kind == "binary":
-            return Bernoulli(0.5)
-        if var.kind == "categorical":
-            return Categorical(tuple([1 / var.cardinality] * var.cardinality))
-        col = self.pilot[variable]
-        return Normal(_round3(float(col.mean())), _round3(float(col.std())) or 1.0)
+        if variable not in self._randomizers:
+            var = self.scm[variable]
+            if var.kind == "binary":
+                mech: Mechanism = Bernoulli(0.5)
+            elif var.kind == "categorical":
+                mech = Categorical(tuple([1 / var.cardinality] * var.cardinality))
+            else:
+                col = self.pilot[variable]
+                mech = Normal(_round3(float(col.mean())), _round3(float(col.std())) or 1.0)
+            self._randomizers[variable] = mech
+        return self._randomizers[variable]
+
+    @cached_property
+    def _randomizers(self) -> dict[str, Mechanism]:
+        return {}
 
     def test_sample(self, name: str, seed: int, n: int | None = None) -> tuple[Sample, SCM | None]:
         """The units of test set `name` and the single SCM they come from (None for the domain mixture)."""

@@ -10,6 +10,8 @@
 Each episode is one unit drawn from the training mixture (or from a named test
 set's distribution, `test_set="heatwave@2"`). Units carry their own exogenous
 noise, so the outcome is the unit's potential outcome under the chosen action.
+Units are drawn from `np_random` in batches and served in order (`episodes.py`),
+so a step costs a slice, not an SCM pass.
 Both kinds have a natively batched numpy vector env (same-step autoreset),
 registered as the gymnasium id's `vector_entry_point`. Multi-step envs
 (Copycat, GoalMisgen) register their own gymnasium classes.
@@ -17,7 +19,7 @@ registered as the gymnasium id's `vector_entry_point`. Multi-step envs
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -25,8 +27,9 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ..scm import SCM, Units
+from ..scm import SCM
 from .base import CausalEnv
+from .episodes import EpisodeBatch, EpisodeSource, EpisodeStream
 from .registry import ENVS, make
 
 PREDICTION_SPAN = 4.0  # real-target prediction envs: action in [-1, 1] covers +/- 4 sd of Y
@@ -61,26 +64,13 @@ class _Source:
             shift, sev = env.shift(test_set)
             self.scms = (env.scm.do(shift.intervention(sev)),)
 
-    def units(self, n: int, np_random: np.random.Generator) -> list[Units]:
-        """n units; each unit's domain is drawn uniformly at random."""
-        counts = np.bincount(np_random.integers(len(self.scms), size=n), minlength=len(self.scms))
-        return [scm.units(int(m), int(np_random.integers(2**63))) for scm, m in zip(self.scms, counts) if m > 0]
-
-
-def _stack(units: list[Units], names: tuple[str, ...], do: dict[str, Any] | None = None) -> np.ndarray:
-    out, start = [], 0
-    for u in units:
-        part = {k: (v[start:start + u.n] if isinstance(v, np.ndarray) else v) for k, v in (do or {}).items()}
-        out.append(u.sample(part or None).columns(names))
-        start += u.n
-    return np.concatenate(out)
-
 
 class CausalDecisionEnv(gym.Env):
     """One-step contextual decision problem: see the module docstring.
 
     `info` holds `outcome` (the realised target). With `privileged_info=True` it also holds
     `potential_rewards` (the unit's reward under every action: counterfactual, privileged).
+    Units are drawn from `np_random` in batches and served one per episode (`episodes.EpisodeStream`).
     """
 
     metadata = {"render_modes": []}
@@ -96,32 +86,37 @@ class CausalDecisionEnv(gym.Env):
         self.observation_space = _box_for(self.cenv, self.context)
         self.action_space = spaces.Discrete(len(self.values))
         self.privileged_info = privileged_info
-        self._units: list[Units] | None = None
-        self._obs: np.ndarray | None = None
+        self.episodes = EpisodeSource(self.cenv, self._source.scms, self.context, self.observation_space.low,
+                                      self.observation_space.high)
+        self._stream = EpisodeStream(self.episodes)
+        self._batch: EpisodeBatch | None = None
+        self._row = -1
+        self._rewards = np.zeros((0, len(self.values)))   # reward of every action, for the batch being served
+        self._outcomes = np.zeros((0, len(self.values)))
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
-        self._units = self._source.units(1, self.np_random)
-        obs = _stack(self._units, self.context)[0].astype(np.float32)
-        self._obs = np.clip(obs, self.observation_space.low, self.observation_space.high)
-        return self._obs.copy(), {}
+        batch, self._row = self._stream.next(self.np_random)
+        if self._row == 0:  # a new batch: tabulate every action's outcome and reward once
+            m, values = len(batch), self.values
+            self._outcomes = np.broadcast_to(batch.outcomes, (m, len(values)))
+            self._rewards = np.column_stack([self.cenv.utility(self._outcomes[:, k], np.full(m, v))
+                                             for k, v in enumerate(values)])
+        self._batch = batch
+        return batch.obs[self._row].copy(), {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
-        if self._units is None or self._obs is None:
+        batch, row = self._batch, self._row
+        if batch is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         if not self.action_space.contains(action):
             raise gym.error.InvalidAction(f"action {action!r} is not in {self.action_space}")
-        a = self.values[int(action)]
-        cenv = self.cenv
-        y = _stack(self._units, (cenv.target,), {cenv.action: a})[0, 0]
-        reward = float(cenv.utility(np.array([y]), np.array([a]))[0])
-        info: dict[str, Any] = {"outcome": float(y)}
+        k = int(action)
+        info: dict[str, Any] = {"outcome": float(self._outcomes[row, k])}
         if self.privileged_info:
-            ys = [_stack(self._units, (cenv.target,), {cenv.action: v})[0, 0] for v in self.values]
-            info["potential_rewards"] = cenv.utility(np.array(ys), self.values)
-        obs = self._obs
-        self._units = None
-        return obs.copy(), reward, True, False, info
+            info["potential_rewards"] = self._rewards[row].copy()
+        self._batch = None
+        return batch.obs[row].copy(), float(self._rewards[row, k]), True, False, info
 
 
 class CausalPredictionEnv(gym.Env):
@@ -134,7 +129,8 @@ class CausalPredictionEnv(gym.Env):
         self.cenv = make(env_id, **options)
         self._source = _Source(self.cenv, test_set)
         d = len(self.cenv.feature_names)
-        if type(self.cenv).render is CausalEnv.render:
+        plain = type(self.cenv).render is CausalEnv.render
+        if plain:
             self.observation_space = _box_for(self.cenv, self.cenv.variables)
         else:
             X = self.cenv.render(self.cenv.pilot.columns(self.cenv.variables)[:20_000])
@@ -146,38 +142,44 @@ class CausalPredictionEnv(gym.Env):
         else:
             # Normalised action (gymnasium/SB3 advice): prediction = training mean + SPAN * sd(Y) * action.
             self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
-        self._y: float | None = None
+        self.episodes = EpisodeSource(self.cenv, self._source.scms, self.cenv.variables, self.observation_space.low,
+                                      self.observation_space.high, None if plain else self.cenv.render)
+        self._stream = EpisodeStream(self.episodes)
+        self._batch: EpisodeBatch | None = None
+        self._row = -1
 
     def prediction(self, action: float) -> float:
         """The target value a (normalised) action in [-1, 1] stands for."""
         return self.cenv.null_prediction + PREDICTION_SPAN * self.cenv.target_scale * float(action)
 
-
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
-        units = self._source.units(1, self.np_random)
-        row = _stack(units, (*self.cenv.variables, self.cenv.target))[0]
-        self._y = float(row[-1])
-        obs = self.cenv.render(row[None, :-1])[0].astype(np.float32)
-        self._obs = np.clip(obs, self.observation_space.low, self.observation_space.high)
-        return self._obs.copy(), {}
+        self._batch, self._row = self._stream.next(self.np_random)
+        return self._batch.obs[self._row].copy(), {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
-        if self._y is None:
+        batch, row = self._batch, self._row
+        if batch is None:
             raise gym.error.ResetNeeded("call reset() before step()")
+        y = float(batch.outcomes[row, 0])
         if self.cenv.target_kind == "binary":
-            reward = float(int(action) == int(self._y))
+            reward = float(int(action) == int(y))
         else:
             pred = self.prediction(np.asarray(action, dtype=float).reshape(-1)[0])
-            reward = -float((pred - self._y) ** 2)
-        info = {"outcome": self._y}
-        self._y = None
-        return self._obs.copy(), reward, True, False, info
+            reward = -float((pred - y) ** 2)
+        self._batch = None
+        return batch.obs[row].copy(), reward, True, False, {"outcome": y}
 
 
 class _OneStepVectorEnv(VectorEnv):
     """Shared batched machinery: every step ends every episode, so autoreset is same-step (the returned
-    observation is already the next unit's). Subclasses draw units (`_draw`) and pay rewards (`_rewards`)."""
+    observation is already the next unit's). Sub-env i serves row i of each run of `num_envs`
+    consecutive episodes of the single env's `EpisodeSource`; subclasses pay rewards (`_rewards`).
+
+    Seeding: `reset(seed=s)` means the per-env seeds [s, s + 1, ..., s + num_envs - 1] (gymnasium's
+    convention for vector envs), and `reset(seed=[s0, s1, ...])` uses every one of them: the shared
+    generator is `SeedSequence([s0, s1, ...])`, so changing any sub-env's seed changes the draws.
+    """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.SAME_STEP}
     single_cls: type[gym.Env]
@@ -189,35 +191,37 @@ class _OneStepVectorEnv(VectorEnv):
         self.single_action_space = self.single.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._ready = False
-
-    def _draw(self) -> np.ndarray:
-        raise NotImplementedError
+        self._stream = EpisodeStream(self.single.episodes, self.num_envs)
+        self._batch: EpisodeBatch | None = None
+        self._at = 0
+        self._done = np.ones(self.num_envs, dtype=bool)
 
     def _rewards(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         """(rewards, realised outcomes) of the current units under `actions`."""
         raise NotImplementedError
 
-    def _observe(self, obs: np.ndarray) -> np.ndarray:
-        space = self.single_observation_space
-        return np.clip(obs.astype(np.float32), space.low, space.high)
+    def _serve(self) -> np.ndarray:
+        self._batch, self._at = self._stream.next(self.np_random)
+        return self._batch.obs[self._at:self._at + self.num_envs].copy()
 
-    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None
+    def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict | None = None
               ) -> tuple[np.ndarray, dict]:
-        if isinstance(seed, list):
-            seed = seed[0]
         if seed is not None:
-            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
-        self._ready = True
-        return self._draw(), {}
+            seeds = [seed + i for i in range(self.num_envs)] if isinstance(seed, (int, np.integer)) else list(seed)
+            if len(seeds) != self.num_envs:
+                raise gym.error.Error(f"reset(seed=...) got {len(seeds)} seeds for {self.num_envs} sub-envs")
+            if any(s is not None for s in seeds):
+                entropy = [int(s) if s is not None else np.random.SeedSequence().entropy for s in seeds]
+                self._np_random = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
+                self._np_random_seed = tuple(seeds)
+        return self._serve(), {}
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
-        if not self._ready:
+        if self._batch is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         rewards, outcomes = self._rewards(actions)
-        obs = self._draw()
-        done = np.ones(self.num_envs, dtype=bool)
-        return obs, rewards, done, np.zeros(self.num_envs, dtype=bool), {"outcome": outcomes}
+        obs = self._serve()
+        return obs, rewards, self._done.copy(), np.zeros(self.num_envs, dtype=bool), {"outcome": outcomes}
 
 
 class CausalDecisionVectorEnv(_OneStepVectorEnv):
@@ -225,14 +229,17 @@ class CausalDecisionVectorEnv(_OneStepVectorEnv):
 
     single_cls = CausalDecisionEnv
 
-    def _draw(self) -> np.ndarray:
-        self._units = self.single._source.units(self.num_envs, self.np_random)
-        return self._observe(_stack(self._units, self.single.context))
-
     def _rewards(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
-        a = self.single.values[np.asarray(actions, dtype=np.intp)]
-        y = _stack(self._units, (self.cenv.target,), {self.cenv.action: a})[:, 0]
-        return self.cenv.utility(y, a).astype(np.float64), y
+        a = np.asarray(actions, dtype=np.intp).reshape(self.num_envs)
+        values = self.single.values
+        if a.min() < 0 or a.max() >= len(values):
+            raise gym.error.InvalidAction(f"actions must lie in 0..{len(values) - 1}")
+        assert self._batch is not None
+        rows = slice(self._at, self._at + self.num_envs)
+        y = self._batch.outcomes[rows, 0].copy() if self._batch.outcomes.shape[1] == 1 \
+            else self._batch.outcome(np.arange(self._at, self._at + self.num_envs), a)
+        v = values.take(a)
+        return self.cenv.utility(y, v).astype(np.float64, copy=False), y
 
 
 class CausalPredictionVectorEnv(_OneStepVectorEnv):
@@ -240,14 +247,9 @@ class CausalPredictionVectorEnv(_OneStepVectorEnv):
 
     single_cls = CausalPredictionEnv
 
-    def _draw(self) -> np.ndarray:
-        cenv = self.cenv
-        rows = _stack(self.single._source.units(self.num_envs, self.np_random), (*cenv.variables, cenv.target))
-        self._y = rows[:, -1]
-        return self._observe(cenv.render(rows[:, :-1]))
-
     def _rewards(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
-        y = self._y
+        assert self._batch is not None
+        y = self._batch.outcomes[self._at:self._at + self.num_envs, 0].copy()
         if self.cenv.target_kind == "binary":
             return (np.asarray(actions, dtype=np.int64).reshape(-1) == y.astype(np.int64)).astype(np.float64), y
         a = np.asarray(actions, dtype=float).reshape(self.num_envs, -1)[:, 0]

@@ -178,44 +178,53 @@ class CPT(Mechanism):
     def cardinality(self) -> int:
         return int(self.table.shape[0])
 
+    @property
+    def _index_dtype(self) -> Any:
+        """The smallest integer type that holds every parent-configuration index."""
+        size = self.table.shape[1]
+        return np.uint8 if size <= 256 else np.uint16 if size <= 65536 else np.intp
+
     def _column(self, values: ValueMap, scratch: Scratch | None = None) -> np.ndarray | int:
-        """Flat parent-configuration index per unit (first parent slowest, as pgmpy), as int32."""
+        """Flat parent-configuration index per unit (first parent slowest, as pgmpy), as a small int array."""
         if not self.evidence:
             return 0
         if scratch is None:
             scratch = Scratch(len(values[self.evidence[0]]))
-        out = scratch.index
-        np.copyto(out, scratch.code(values[self.evidence[0]]))
-        for parent, card in zip(self.evidence[1:], self.evidence_card[1:]):
-            out *= card
-            out += scratch.code(values[parent])
+        cards = self.evidence_card
+        first = scratch.code(values[self.evidence[0]], cards[0])
+        if len(self.evidence) == 1:
+            return first
+        dtype = self._index_dtype
+        out = scratch.index(dtype)
+        np.multiply(first, cards[1], out=out, dtype=dtype)
+        for i, (parent, card) in enumerate(zip(self.evidence[1:], cards[1:]), 1):
+            if i > 1:
+                out *= card
+            np.add(out, scratch.code(values[parent], card), out=out, dtype=dtype)
         return out
 
     def sample_into(self, out: np.ndarray, values: ValueMap, scratch: Scratch, noise: NoiseSource,
                     sub: str = "") -> None:
-        """Inverse CDF: the state is the number of cumulative thresholds the uniform noise reaches."""
+        """Inverse CDF: the state is the number of cumulative thresholds the uniform noise reaches.
+
+        Thresholds are gathered per unit by fancy indexing with a small-int configuration index
+        (no int32 -> intp conversion pass); comparisons are exact, so states never depend on the
+        evaluation strategy.
+        """
         cum = self._cum
+        col = self._column(values, scratch) if self.evidence else None
         if self.cardinality == 2:  # noise straight into the output column, one comparison
             noise.fill(out, UNIFORM, sub)
-            if not self.evidence:
-                np.greater_equal(out, cum[0, 0], out=out)
-                return
-            np.take(cum[0], self._column(values, scratch), out=scratch.a)
-            np.greater_equal(out, scratch.a, out=out)
+            np.greater_equal(out, cum[0, 0] if col is None else cum[0][col], out=out)
             return
-        u, thr, hit = scratch.c, scratch.a, scratch.hit
+        u, hit = scratch.c, scratch.hit
         noise.fill(u, UNIFORM, sub)
-        col = self._column(values, scratch) if self.evidence else None
         for k in range(self.cardinality - 1):
-            if col is None:
-                thr_k: Any = cum[k, 0]
-            else:
-                np.take(cum[k], col, out=thr)
-                thr_k = thr
+            thr = cum[k, 0] if col is None else cum[k][col]
             if k == 0:
-                np.greater_equal(u, thr_k, out=out)
+                np.greater_equal(u, thr, out=out)
             else:
-                np.greater_equal(u, thr_k, out=hit)
+                np.greater_equal(u, thr, out=hit)
                 out += hit
 
     def apply(self, out: np.ndarray, values: ValueMap, scratch: Scratch) -> None:

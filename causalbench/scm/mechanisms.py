@@ -42,22 +42,48 @@ class NoiseSource:
 
 
 class Scratch:
-    """Reusable length-n work buffers (three float, one index, one mask), so mechanisms allocate nothing per node."""
+    """Reusable length-n work buffers (three float, one mask), allocated on first use, so mechanisms
+    allocate nothing per node and a tiny sample pays for no buffer it does not touch."""
 
     def __init__(self, n: int) -> None:
-        self.a = np.empty(n)
-        self.b = np.empty(n)
-        self.c = np.empty(n)
-        self.index = np.empty(n, dtype=np.int32)
-        self.hit = np.empty(n, dtype=bool)
-        self.codes: dict[int, np.ndarray] = {}  # id(column) -> its discrete states as int8 (CPT parents)
+        self.n = n
+        self._buffers: dict[str, np.ndarray] = {}
+        self.codes: dict[int, np.ndarray] = {}  # id(column) -> its discrete states as small ints (CPT parents)
 
-    def code(self, column: np.ndarray) -> np.ndarray:
-        """A discrete column's states as int8, computed once per column and shared by its children."""
-        key = id(column)
-        if key not in self.codes:
-            self.codes[key] = column.astype(np.int8)
-        return self.codes[key]
+    def _buffer(self, name: str, dtype: Any = float) -> np.ndarray:
+        buf = self._buffers.get(name)
+        if buf is None:
+            buf = self._buffers[name] = np.empty(self.n, dtype=dtype)
+        return buf
+
+    @property
+    def a(self) -> np.ndarray:
+        return self._buffer("a")
+
+    @property
+    def b(self) -> np.ndarray:
+        return self._buffer("b")
+
+    @property
+    def c(self) -> np.ndarray:
+        return self._buffer("c")
+
+    @property
+    def hit(self) -> np.ndarray:
+        return self._buffer("hit", bool)
+
+    def index(self, dtype: Any) -> np.ndarray:
+        """A parent-configuration index buffer of the given integer type."""
+        return self._buffer(f"index:{np.dtype(dtype).str}", dtype)
+
+    def code(self, column: np.ndarray, card: int = 2) -> np.ndarray:
+        """A discrete column's states as uint8 (int32 beyond 256 states), computed once per column and
+        shared by its children."""
+        key = id(column) if card <= 256 else -id(column)
+        codes = self.codes.get(key)
+        if codes is None:
+            codes = self.codes[key] = column.astype(np.uint8 if card <= 256 else np.int32)
+        return codes
 
 
 def _frozen_weights(weights: Mapping[str, float] | None) -> Mapping[str, float]:

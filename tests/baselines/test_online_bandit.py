@@ -74,12 +74,6 @@ def ice_cream() -> tuple[OnlineBandit, Recorder]:
         return learned("IceCreamShorts-v0")
 
 
-def regret_tolerance(env_id: str, budget: int = DEFAULT_BUDGET) -> float:
-    """Three standard errors of a mean outcome estimated from the whole budget."""
-    env = cb.make(env_id)
-    return 3 * env.target_scale / np.sqrt(budget)
-
-
 @pytest.mark.parametrize("env_id", ["IRMLinear-v0", "Asia-v0", "IceCreamHD-v1"])
 def test_not_applicable_outside_decision_tasks(env_id: str) -> None:
     reason = OnlineBandit.applicable(make_task(cb.make(env_id), "online"))
@@ -127,9 +121,11 @@ def test_learns_that_treatment_helps(treatment) -> None:
     assert scores.regret == 0.0  # treats everyone (found on seeds 0-3)
     off = cb.score(offline(env.id).predict, env, seed=0)
     assert off.regret == pytest.approx(2.0) and scores.regret == 0.0
-    # The effect of treatment itself is learned; contexts are still used as proxies (symptoms),
-    # which effect_error on do(symptoms) rightly counts against the bandit.
-    assert scores.effect_error_by_variable["treated"] < off.effect_error_by_variable["treated"] / 3
+    # The effect of treatment itself is learned (within 3 standard errors of the rarely played arm's
+    # mean, in sd(Y) units; across bandit seeds 0-5 it ranged 0.02-0.12 against the offline policy's 0.23);
+    # contexts are still used as proxies (symptoms), which effect_error on do(symptoms) rightly counts.
+    bound = 3 * 0.5 / np.sqrt(method.pulls_.min()) / env.target_scale
+    assert scores.effect_error_by_variable["treated"] < min(bound, off.effect_error_by_variable["treated"])
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -141,8 +137,11 @@ def test_learns_that_ice_cream_does_not_sell_shorts(ice_cream) -> None:
     assert np.argmax(method.pulls_) == 0  # it settles on the cheapest action, do(ice_cream = -2)
     off = cb.score(offline(env.id).predict, env, seed=0)
     assert off.regret == pytest.approx(2.0)   # pushes the dearest ice cream: twice a random push's loss
-    # found online 0.04-0.06 vs offline 0.55 sd(Y) (seeds 0-3)
-    assert scores.effect_error < off.effect_error / 4, (scores.effect_error, off.effect_error)
+    # The per-arm outcome means carry sampling error (and Thompson sampling's selection bias on arms it
+    # abandoned early): 3 standard errors of the arm means, in sd(Y) units (residual sd <= sd(Y)), bound
+    # the effect error. Found online 0.03-0.19 over bandit seeds 0-17 vs offline 0.55 sd(Y).
+    bound = 3 * np.sqrt(np.mean(1.0 / method.pulls_))
+    assert scores.effect_error < min(bound, off.effect_error / 2), (scores.effect_error, bound, off.effect_error)
 
 
 def test_predicts_the_nearest_action_for_off_grid_values(ice_cream) -> None:

@@ -136,7 +136,7 @@ def test_select_finds_the_offset_with_the_lowest_validation_risk(offset_method: 
 
 
 def test_select_runs_every_method_the_same_number_of_trials_and_dedupes() -> None:
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v1")
     data = env.dataset("observational", n=300, seed=0)
     task = make_task(env, "observational")
     best, log = select("erm-linear", task, data, trials=4, seed=0)
@@ -145,7 +145,7 @@ def test_select_runs_every_method_the_same_number_of_trials_and_dedupes() -> Non
 
 
 def test_select_rejects_online_methods_and_bad_trials() -> None:
-    env = cb.make("IceCreamShorts-v0")
+    env = cb.make("IceCreamShorts-v1")
     data = env.dataset("observational", n=100, seed=0)
     with one_line_error("online"):
         select("online-bandit", make_task(env, "online"), data, trials=2)
