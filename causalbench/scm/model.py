@@ -189,6 +189,14 @@ class SCM:
     def parents(self, name: str) -> tuple[str, ...]:
         return self[name].mechanism.parents
 
+    def downstream(self, names: Iterable[str]) -> frozenset[str]:
+        """`names` and every descendant of them: what an intervention on `names` can change."""
+        out = set(names)
+        for v in self.order:   # topological: a child is reached after all its parents
+            if v not in out and any(p in out for p in self.variables[v].mechanism.parents):
+                out.add(v)
+        return frozenset(out)
+
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.variables)
@@ -297,15 +305,22 @@ class SCM:
         return self._fill(n, order, replaced, lambda name: _VariableNoise(streams, name, cache))
 
     def _fill(self, n: int, order: tuple[str, ...], replaced: Mapping[str, Mechanism],
-              noise: Callable[[str], NoiseSource]) -> Sample:
-        """Sample n units in `order`, every variable drawing from `noise(name)`."""
+              noise: Callable[[str], NoiseSource], base: Sample | None = None,
+              affected: frozenset[str] | None = None) -> Sample:
+        """Sample n units in `order`, every variable drawing from `noise(name)`.
+
+        With `base` (a sample of the same units in the same order) only the `affected` variables are
+        computed; the others are copied from it, which is exact when they are unaffected by `replaced`."""
         check_memory(n * (len(order) + 4) * 8, f"sampling {n:,} units of {len(order)} variables")
-        data = np.empty((n, len(order)), order="F")
+        data = np.empty((n, len(order)), order="F") if base is None else np.array(base.data, order="F")
         scratch = Scratch(n)
         values: dict[str, np.ndarray] = {}
         variables, coded = self.variables, self._table_parents
         for i, name in enumerate(order):
             col = data[:, i]
+            if affected is not None and name not in affected:
+                values[name] = col
+                continue
             mech = replaced.get(name) or variables[name].mechanism
             mech.sample_into(col, values, scratch, noise(name))
             values[name] = col
@@ -452,11 +467,27 @@ class RowSampler:
 
 
 class Units:
-    """A fixed set of units: noise is drawn on first use and reused, so every `sample(do)` is paired."""
+    """A fixed set of units: noise is drawn on first use and reused, so every `sample(do)` is paired.
+
+    The units' unintervened sample is kept, and `sample(do)` recomputes only the intervened variables
+    and their descendants (the rest cannot change: same noise, same parents), with the same bytes as a
+    full pass; an intervention that reorders the graph takes the full pass."""
 
     def __init__(self, scm: SCM, n: int, ss: np.random.SeedSequence) -> None:
         self.scm, self.n, self.ss = scm, n, ss
         self._cache: dict = {}
+        self._base: Sample | None = None
 
     def sample(self, do: Intervention | None = None) -> Sample:
-        return self.scm._run(self.n, self.ss, do, self._cache)
+        scm = self.scm
+        if self._base is None:
+            self._base = scm._run(self.n, self.ss, None, self._cache)
+            self._base.data.flags.writeable = False   # shared by every call without an intervention
+        order, replaced = scm._plan(do)
+        if not replaced:
+            return self._base
+        if order != scm.order:
+            return scm._run(self.n, self.ss, do, self._cache)
+        streams = Streams(self.ss)
+        return scm._fill(self.n, order, replaced, lambda name: _VariableNoise(streams, name, self._cache),
+                         base=self._base, affected=scm.downstream(replaced))

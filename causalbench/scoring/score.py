@@ -51,17 +51,39 @@ def check_predictions(name: str, pred: Any, rows: int, kind: str) -> np.ndarray:
     return arr
 
 
+PREDICT_CHUNK_VALUES = 32_000_000   # at most ~256 MB of float64 inputs per predict call
+
+
 def predict_suite(predict: Predictor, suite: EvalSuite) -> dict[str, np.ndarray]:
-    """Run `predict` once on all suite inputs stacked together, then split per input."""
+    """Run `predict` on all suite inputs stacked together (in as few calls as memory allows), split per input."""
     names = list(suite.inputs)
-    stacked = np.concatenate([suite.inputs[k] for k in names])
-    what = f"the {len(stacked)} stacked rows of {suite.env_id}'s {len(names)} suite inputs (test sets and probes)"
-    arr = check_predictions(what, predict(stacked), len(stacked), suite.target_kind)
-    if suite.target_kind == "binary" and len(arr) > 20 and np.all((arr == 0) | (arr == 1)):
+    out: dict[str, np.ndarray] = {}
+    for chunk in _chunks(names, suite):
+        stacked = np.concatenate([suite.inputs[k] for k in chunk]) if len(chunk) > 1 else suite.inputs[chunk[0]]
+        what = (f"the {len(stacked)} stacked rows of {suite.env_id}'s {len(chunk)} suite inputs "
+                f"({'test sets and probes' if len(chunk) == len(names) else f'{chunk[0]!r} to {chunk[-1]!r}'})")
+        arr = check_predictions(what, predict(stacked), len(stacked), suite.target_kind)
+        bounds = np.cumsum([0] + [len(suite.inputs[k]) for k in chunk])
+        out.update({k: arr[bounds[i]:bounds[i + 1]] for i, k in enumerate(chunk)})
+    if suite.target_kind == "binary" and sum(map(len, out.values())) > 20 and \
+            all(np.all((a == 0) | (a == 1)) for a in out.values()):
         warnings.warn(f"{suite.env_id}: the predictor returns hard 0/1 labels for a binary target; cross-entropy "
                       "needs probabilities P(Y = 1) (use predict_proba)", UserWarning, stacklevel=3)
-    bounds = np.cumsum([0] + [len(suite.inputs[k]) for k in names])
-    return {k: arr[bounds[i]:bounds[i + 1]] for i, k in enumerate(names)}
+    return out
+
+
+def _chunks(names: list[str], suite: EvalSuite) -> list[list[str]]:
+    """Consecutive groups of inputs of at most PREDICT_CHUNK_VALUES values (one group for every small env)."""
+    groups: list[list[str]] = [[]]
+    size = 0
+    for k in names:
+        cells = suite.inputs[k].size
+        if groups[-1] and size + cells > PREDICT_CHUNK_VALUES:
+            groups.append([])
+            size = 0
+        groups[-1].append(k)
+        size += cells
+    return groups
 
 
 def _check_all(preds: Mapping[str, Any], suite: EvalSuite) -> dict[str, np.ndarray]:

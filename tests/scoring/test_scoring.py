@@ -178,3 +178,26 @@ def test_the_suite_covers_every_test_set_the_env_declares(env_id) -> None:
     const = cb.score(lambda X: np.full(len(X), env.truth.null), env, seed=0, n=200)
     assert set(const.excess_risk) == set(env.test_set_names())
     assert all(np.isfinite(v) for v in const.excess_risk.values())
+
+
+def test_large_suites_are_predicted_in_chunks_with_the_same_result(monkeypatch) -> None:
+    """Memory stays bounded on big envs: inputs go to `predict` in groups, and the scores do not change."""
+    import sys
+
+    score_module = sys.modules["causalbench.scoring.score"]
+
+    env = cb.make("IRMLinear-v0")
+    w = np.array([0.3, 0.7])
+    calls = []
+
+    def predict(X):
+        calls.append(len(X))
+        return X @ w
+
+    whole = cb.score(predict, env, seed=0)
+    assert len(calls) == 1
+    calls.clear()
+    monkeypatch.setattr(score_module, "PREDICT_CHUNK_VALUES", 5000)
+    chunked = cb.score(predict, env, seed=0)
+    assert len(calls) > 10
+    assert chunked.to_dict() == whole.to_dict()
