@@ -25,14 +25,14 @@ class MLPParams:
     depth: int = 2
     lr: float = 3e-3
     weight_decay: float = 1e-4
-    steps: int = 600
-    batch_size: int = 256
+    steps: int = 150          # 30 epochs at n = 5,000 in full-size batches: small nets on tabular data are
+    batch_size: int = 1024    # overhead-bound per step, so few large steps train as well, 4x faster than 600 x 256
 
     def search_space(self) -> dict[str, Any]:
-        """DomainBed's random search (lr 10^U(-4.5, -2.5), weight decay 10^U(-6, -2), batch size 2^U(3, 9)),
-        with smaller networks for tabular data (width 32-128, 1-3 layers); the step budget is fixed."""
+        """DomainBed's random search (lr 10^U(-4.5, -2.5), weight decay 10^U(-6, -2)) with batch sizes
+        2^U(7, 11) and smaller networks for tabular data (width 32-128, 1-3 layers); the step budget is fixed."""
         return {"lr": LogUniform(10 ** -4.5, 10 ** -2.5), "weight_decay": LogUniform(1e-6, 1e-2),
-                "batch_size": IntLogUniform(8, 512), "width": Choice((32, 64, 128)), "depth": Choice((1, 2, 3))}
+                "batch_size": IntLogUniform(128, 2048), "width": Choice((32, 64, 128)), "depth": Choice((1, 2, 3))}
 
 
 def generator(seed: int) -> torch.Generator:

@@ -24,7 +24,7 @@ def _grid(n: int, width: float = 5.2, height: float = 3.6) -> tuple[Any, Any, li
     plt = pyplot()
     cols = min(3, max(n, 1))
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.axis("off")
     return plt, fig, list(axes.flat[:n])
@@ -32,12 +32,12 @@ def _grid(n: int, width: float = 5.2, height: float = 3.6) -> tuple[Any, Any, li
 
 def _legend(plt: Any, fig: Any, labels: dict[str, str]) -> None:
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in labels.values()]
-    fig.legend(handles, list(labels), loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.legend(handles, list(labels), loc="outside lower center", ncol=len(labels), fontsize=8, frameon=False)
 
 
 def _save(plt: Any, fig: Any, path: Path, title: str) -> Path:
+    """Constrained layout (one layout pass at draw time; tight_layout draws twice)."""
     fig.suptitle(title, fontsize=12)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, **PNG)
     plt.close(fig)
@@ -121,18 +121,33 @@ def plot_continual(records: list[dict[str, Any]], path: Path) -> Path | None:
         ax.set_xlabel("stage (training domain)", fontsize=8)
         ax.set_title(env_id, fontsize=10)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=7, frameon=False)
     fig.suptitle("Continual training: after each stage", fontsize=12)
-    fig.tight_layout(rect=(0, 0.12, 1, 0.95))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, **PNG)
     plt.close(fig)
     return path
 
 
-def plot_all(records: Sequence[dict[str, Any]], directory: Path, skipped: Sequence[dict[str, Any]] = ()) -> list[Path]:
+def plot_all(records: Sequence[dict[str, Any]], directory: Path, skipped: Sequence[dict[str, Any]] = (),
+             jobs: int = 2) -> list[Path]:
+    """Every run plot, rendered in `jobs` worker processes (each figure is independent; Agg is CPU-bound)."""
     records = list(records)
-    out = [plot_metric(records, m, directory / f"{m}.png", skipped) for m in BAR_METRICS]
-    out.append(plot_reliance(records, directory / "reliance.png"))
-    continual = plot_continual(records, directory / "continual.png")
-    return out + ([continual] if continual else [])
+    tasks: list[tuple[Any, tuple[Any, ...]]] = [(plot_metric, (records, m, directory / f"{m}.png", skipped))
+                                                for m in BAR_METRICS]
+    tasks += [(plot_reliance, (records, directory / "reliance.png")),
+              (plot_continual, (records, directory / "continual.png"))]
+    if jobs > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            out = list(pool.map(_call, tasks))
+    else:
+        out = [_call(t) for t in tasks]
+    return [p for p in out if p is not None]
+
+
+def _call(task: tuple[Any, tuple[Any, ...]]) -> Path | None:
+    fn, args = task
+    return fn(*args)
