@@ -49,7 +49,16 @@ def test_render_mode_none_supported_or_warned_never_a_crash(env_id) -> None:
         assert len(ours) == 1 and "\n" not in ours[0] and repr(mode) in ours[0], ours
         assert g.unwrapped.render_mode is None
         g.reset(seed=0)
+        assert g.render() is None
         g.step(g.action_space.sample())
+    with warnings.catch_warnings(record=True) as caught:   # vector envs pass render_mode to their sub-envs
+        warnings.simplefilter("always")
+        venv = gym.make_vec(gym_id, num_envs=2, render_mode="rgb_array")
+    venv.reset(seed=0)
+    supported = "rgb_array" in env.metadata["render_modes"]
+    assert venv.render_mode == ("rgb_array" if supported else None) and bool(_our_warnings(caught)) != supported
+    frames = venv.render()
+    assert (len(frames) == 2 and frames[0].dtype == np.uint8) if supported else frames is None
 
 
 def test_rgb_frames_follow_the_state() -> None:

@@ -108,6 +108,10 @@ class CausalDecisionEnv(gym.Env):
         self._batch = batch
         return batch.obs[self._row].copy(), {}
 
+    def render(self) -> None:
+        """One-step envs have nothing to draw (`render_mode` is always None): returns None."""
+        return None
+
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         batch, row = self._batch, self._row
         if batch is None:
@@ -161,6 +165,10 @@ class CausalPredictionEnv(gym.Env):
         self._batch, self._row = self._stream.next(self.np_random)
         return self._batch.obs[self._row].copy(), {}
 
+    def render(self) -> None:
+        """One-step envs have nothing to draw (`render_mode` is always None): returns None."""
+        return None
+
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         batch, row = self._batch, self._row
         if batch is None:
@@ -204,6 +212,10 @@ class _OneStepVectorEnv(VectorEnv):
     def _rewards(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         """(rewards, realised outcomes) of the current units under `actions`."""
         raise NotImplementedError
+
+    def render(self) -> None:
+        """One-step envs have nothing to draw: returns None."""
+        return None
 
     def _serve(self) -> np.ndarray:
         self._batch, self._at = self._stream.next(self.np_random)
