@@ -41,7 +41,8 @@ OBS_SD_BOUND = 10.0  # real observations are declared (and clipped) to training 
 
 
 def observation_box(env: CausalEnv, names: tuple[str, ...]) -> spaces.Box:
-    """The observation space of `names` (observations are clipped to it). Declared bounds: state ranges for discrete variables; mean +/- 10 sd (training law) for real ones."""
+    """The observation space of `names` (observations are clipped to it). Declared bounds: state ranges
+    for discrete variables; mean +/- 10 sd (training law) for real ones."""
     low, high = [], []
     for v in names:
         var = env.scm[v]
