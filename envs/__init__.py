@@ -22,10 +22,10 @@ register_env("IceCreamHD-v1", "causalbench.envs.high_dim:IceCreamHD",
              summary="IceCreamShorts rendered into a 64-dim nonlinear observation: roles live in latent space.")
 register_env("Copycat-v0", "causalbench.envs.copycat:Copycat",
              summary="Brake-light copycat (de Haan et al. 2019): behavioural cloning latches onto the light.",
-             gym_entry_point="causalbench.envs.copycat_world:CopycatGymEnv")
+             gym_entry_point="causalbench.envs.copycat_world:CopycatGymEnv", max_episode_steps=200)
 register_env("GoalMisgen-v0", "causalbench.envs.goal_misgen:GoalMisgen",
              summary="Goal misgeneralisation gridworld: in training the coin always sits by the cue.",
-             gym_entry_point="causalbench.envs.goal_misgen_world:GoalMisgenGymEnv")
+             gym_entry_point="causalbench.envs.goal_misgen_world:GoalMisgenGymEnv", max_episode_steps=20)
 
 # Suites: named lists of ids (the core refers to them by name, never to an env).
 register_suite("default", ("IceCreamShorts-v1", "IRMLinear-v0", "TreatmentRecovery-v0", "LabelFlip-v0", "Asia-v0",

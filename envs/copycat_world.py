@@ -12,6 +12,7 @@ from typing import Any, Callable
 import gymnasium
 import numpy as np
 
+from causalbench.env.rendering import accepted_render_mode, cell_strip
 from causalbench.errors import DataError
 
 CLOSE, AHEAD, CLEAR = 0, 1, 2      # distance codes: car right in front / car further ahead / road clear
@@ -293,7 +294,7 @@ class CopycatGymEnv(gymnasium.Env):
     - v0: initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, test_set: str | Traffic = "id", light: str | None = None, light_severity: float = 1.0,
                  horizon: int = HORIZON, render_mode: str | None = None) -> None:
@@ -301,9 +302,7 @@ class CopycatGymEnv(gymnasium.Env):
         self.regimes = [t if light is None else _light(light, light_severity, t) for t in base]
         self._cums = [_cumulative(transition_table(t)) for t in self.regimes]
         self.horizon = int(horizon)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = accepted_render_mode("causalbench/Copycat-v0", render_mode, self.metadata["render_modes"])
         self.observation_space = gymnasium.spaces.Box(0.0, np.array([2, 1], dtype=np.float32), (2,), np.float32)
         self.action_space = gymnasium.spaces.Discrete(2)
         self._k, self._t = 0, 0
@@ -331,8 +330,15 @@ class CopycatGymEnv(gymnasium.Env):
         """The expert's action in the current (hidden) scene: privileged, for demonstrations and baselines."""
         return int(expert_action(self._d, self._s)[0])
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
+    def render(self) -> str | np.ndarray | None:
+        """What the agent observes. "ansi": brake light and road as text; "rgb_array": light (red when
+        on), the agent's car (blue), then two road cells where a car ahead shows dark."""
+        if self.render_mode is None:
             return None
+        if self.render_mode == "rgb_array":
+            road = [(160, 160, 160)] * 2
+            if int(self._d[0]) != CLEAR:
+                road[int(self._d[0])] = (30, 30, 30)
+            return cell_strip([(220, 30, 30) if self._light[0] else (60, 60, 60), (40, 80, 220), *road])
         road = {CLOSE: "car|", AHEAD: " car ", CLEAR: "     "}[int(self._d[0])]
         return f"[{'BRAKE' if self._light[0] else '     '}] >{road}"

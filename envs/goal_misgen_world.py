@@ -12,6 +12,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
+from causalbench.env.rendering import accepted_render_mode, cell_strip
 from causalbench.errors import DataError
 
 LENGTH = 9            # corridor cells 0..8
@@ -24,6 +25,7 @@ AT_COIN, ANYWHERE, MIRRORED = 0, 1, 2  # how the level generator places the flag
 FLAG_AT_COIN = {"tight": 0.95, "loose": 0.90}   # per training domain: P(flag placed on the coin)
 Q_MEAN = 0.925                                  # the base SCM's (and shifts') agreement rate
 FEATURES = ("agent_x", "coin_dir", "flag_dir")
+RGB = {".": (200, 200, 200), "F": (220, 40, 40), "c": (240, 200, 0), "C": (240, 130, 0), "A": (40, 80, 220)}
 
 
 @dataclass(frozen=True)
@@ -264,15 +266,13 @@ class GoalMisgenGymEnv(gymnasium.Env):
     - v0: initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, test_set: str = "id", horizon: int = HORIZON, render_mode: str | None = None) -> None:
         self.test_set = test_set
         self._specs = [spec for _, spec in level_specs(test_set)]
         self.horizon = int(horizon)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = accepted_render_mode("causalbench/GoalMisgen-v0", render_mode, self.metadata["render_modes"])
         self.observation_space = gymnasium.spaces.Box(0.0, np.array([LENGTH - 1, 2, 2], dtype=np.float32), (3,),
                                                       np.float32)
         self.action_space = gymnasium.spaces.Discrete(2)
@@ -300,11 +300,15 @@ class GoalMisgenGymEnv(gymnasium.Env):
         truncated = (not reached) and self.t >= self.horizon
         return self._obs(), reward, reached, truncated, {"reached_coin": reached}
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
+    def render(self) -> str | np.ndarray | None:
+        """"ansi": the corridor as text (A agent, F flag, c coin, C coin on the flag); "rgb_array": the same
+        cells as coloured squares (blue agent, red flag, gold coin, orange coin on the flag)."""
+        if self.render_mode is None:
             return None
         cells = ["."] * LENGTH
         cells[self.flag_x] = "F"
         cells[self.coin_x] = "C" if self.coin_x == self.flag_x else "c"
         cells[self.agent_x] = "A"
+        if self.render_mode == "rgb_array":
+            return cell_strip([RGB[c] for c in cells])
         return "".join(cells)

@@ -30,7 +30,9 @@ from gymnasium.vector.utils import batch_space
 from ..scm import SCM
 from .base import CausalEnv
 from .episodes import EpisodeBatch, EpisodeSource, EpisodeStream
+from .gym_registration import NAMESPACE
 from .registry import ENVS, make
+from .rendering import accepted_render_mode
 
 PREDICTION_SPAN = 4.0  # real-target prediction envs: action in [-1, 1] covers +/- 4 sd of Y
 
@@ -38,8 +40,9 @@ PREDICTION_SPAN = 4.0  # real-target prediction envs: action in [-1, 1] covers +
 OBS_SD_BOUND = 10.0  # real observations are declared (and clipped) to training mean +/- 10 sd
 
 
-def _box_for(env: CausalEnv, names: tuple[str, ...]) -> spaces.Box:
-    """Declared bounds: state ranges for discrete variables; mean +/- 10 sd (training law) for real ones."""
+def observation_box(env: CausalEnv, names: tuple[str, ...]) -> spaces.Box:
+    """The observation space of `names` (observations are clipped to it). Declared bounds: state ranges
+    for discrete variables; mean +/- 10 sd (training law) for real ones."""
     low, high = [], []
     for v in names:
         var = env.scm[v]
@@ -77,13 +80,14 @@ class CausalDecisionEnv(gym.Env):
 
     def __init__(self, env_id: str, test_set: str | None = None, privileged_info: bool = False,
                  render_mode: str | None = None, **options: Any) -> None:
+        self.render_mode = accepted_render_mode(f"{NAMESPACE}/{env_id}", render_mode, self.metadata["render_modes"])
         self.cenv = make(env_id, **options)
         if self.cenv.action is None:
             raise gym.error.Error(f"{env_id} has no action variable; use CausalPredictionEnv")
         self._source = _Source(self.cenv, test_set)
         self.context = self.cenv.context_variables
         self.values = np.asarray(self.cenv.action_values, dtype=float)
-        self.observation_space = _box_for(self.cenv, self.context)
+        self.observation_space = observation_box(self.cenv, self.context)
         self.action_space = spaces.Discrete(len(self.values))
         self.privileged_info = privileged_info
         self.episodes = EpisodeSource(self.cenv, self._source.scms, self.context, self.observation_space.low,
@@ -104,6 +108,10 @@ class CausalDecisionEnv(gym.Env):
                                              for k, v in enumerate(values)])
         self._batch = batch
         return batch.obs[self._row].copy(), {}
+
+    def render(self) -> None:
+        """One-step envs have nothing to draw (`render_mode` is always None): returns None."""
+        return None
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         batch, row = self._batch, self._row
@@ -126,12 +134,13 @@ class CausalPredictionEnv(gym.Env):
 
     def __init__(self, env_id: str, test_set: str | None = None, render_mode: str | None = None,
                  **options: Any) -> None:
+        self.render_mode = accepted_render_mode(f"{NAMESPACE}/{env_id}", render_mode, self.metadata["render_modes"])
         self.cenv = make(env_id, **options)
         self._source = _Source(self.cenv, test_set)
         d = len(self.cenv.feature_names)
         plain = type(self.cenv).render is CausalEnv.render
         if plain:
-            self.observation_space = _box_for(self.cenv, self.cenv.variables)
+            self.observation_space = observation_box(self.cenv, self.cenv.variables)
         else:
             X = self.cenv.render(self.cenv.pilot.columns(self.cenv.variables)[:20_000])
             m, sd = X.mean(axis=0), X.std(axis=0) + 1e-12
@@ -156,6 +165,10 @@ class CausalPredictionEnv(gym.Env):
         super().reset(seed=seed)
         self._batch, self._row = self._stream.next(self.np_random)
         return self._batch.obs[self._row].copy(), {}
+
+    def render(self) -> None:
+        """One-step envs have nothing to draw (`render_mode` is always None): returns None."""
+        return None
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         batch, row = self._batch, self._row
@@ -187,6 +200,7 @@ class _OneStepVectorEnv(VectorEnv):
     def __init__(self, env_id: str, num_envs: int = 1, test_set: str | None = None, **options: Any) -> None:
         self.single = self.single_cls(env_id, test_set, **options)
         self.cenv, self.num_envs = self.single.cenv, int(num_envs)
+        self.render_mode = self.single.render_mode
         self.single_observation_space = self.single.observation_space
         self.single_action_space = self.single.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
@@ -199,6 +213,10 @@ class _OneStepVectorEnv(VectorEnv):
     def _rewards(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         """(rewards, realised outcomes) of the current units under `actions`."""
         raise NotImplementedError
+
+    def render(self) -> None:
+        """One-step envs have nothing to draw: returns None."""
+        return None
 
     def _serve(self) -> np.ndarray:
         self._batch, self._at = self._stream.next(self.np_random)

@@ -30,8 +30,9 @@ def register_gym_envs() -> None:
         if gym_id in gym.registry:
             continue
         custom = entry.meta.get("gym_entry_point")
-        if custom:
-            gym.register(gym_id, entry_point=custom, vector_entry_point=entry.meta.get("vector_entry_point"))
+        if custom:  # a multi-step task: its own class, and the horizon its `register_env` line declares
+            gym.register(gym_id, entry_point=custom, vector_entry_point=entry.meta.get("vector_entry_point"),
+                         max_episode_steps=entry.meta.get("max_episode_steps"))
         else:
             gym.register(gym_id, entry_point="causalbench.env.gym:make_gym_env",
                          vector_entry_point="causalbench.env.gym:make_vector_env", kwargs={"env_id": entry.name})
