@@ -32,3 +32,22 @@ class ScoringError(CausalBenchError):
 
 class SubmissionError(CausalBenchError):
     """A leaderboard submission failed validation or re-scoring."""
+
+
+class MissingDependency(CausalBenchError):
+    """An optional third-party package (torch, pgmpy, ...) is not installed; the message names the extra."""
+
+
+DISTRIBUTION = "causalbench-suite"
+# optional top-level modules -> the extra that installs them
+EXTRAS = {"torch": "torch", "pgmpy": "pgmpy", "minari": "minari", "ray": "ray", "sklearn": "all",
+          "stable_baselines3": "rl"}
+
+
+def missing_dependency(err: ImportError, what: str) -> MissingDependency | None:
+    """The one-line error for `what` failing to import an optional package, or None for any other import error."""
+    root = (getattr(err, "name", None) or "").split(".")[0]
+    extra = EXTRAS.get(root)
+    if extra is None:
+        return None
+    return MissingDependency(f"{what} needs {root}, which is not installed: pip install '{DISTRIBUTION}[{extra}]'")

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 # The benchmark version: scores from different minor versions are not comparable (see README "Metrics").
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 
 def git_hash() -> str | None:

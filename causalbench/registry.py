@@ -13,7 +13,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
-from .errors import RegistryError
+from .errors import RegistryError, missing_dependency
 
 T = TypeVar("T")
 
@@ -28,10 +28,17 @@ class Entry(Generic[T]):
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def load_entry_point(path: str) -> Any:
-    """Import "package.module:attr" and return the attribute."""
+def load_entry_point(path: str, what: str | None = None) -> Any:
+    """Import "package.module:attr" and return the attribute (a missing optional package: one line naming
+    the extra that installs it)."""
     module, _, attr = path.partition(":")
-    obj: Any = importlib.import_module(module)
+    try:
+        obj: Any = importlib.import_module(module)
+    except ImportError as err:
+        missing = missing_dependency(err, what or path)
+        if missing is None:
+            raise
+        raise missing from None
     for part in attr.split(".") if attr else ():
         obj = getattr(obj, part)
     return obj
@@ -87,7 +94,8 @@ class Registry(Generic[T]):
         """The object registered under `name`, importing it on first use if lazy."""
         if name not in self._resolved:
             target = self.entry(name).target
-            self._resolved[name] = load_entry_point(target) if isinstance(target, str) else target
+            self._resolved[name] = (load_entry_point(target, f"{self.kind} {name!r}") if isinstance(target, str)
+                                    else target)
         return self._resolved[name]
 
     def names(self) -> list[str]:

@@ -23,6 +23,8 @@ for _name, _target, _help in (
     ("generate", "causalbench.cli.generate:configure_generate", "write a dataset to .parquet, .csv or .npz"),
     ("run", "causalbench.cli.run:configure_run",
      "the main job: train every baseline on the default suite, score, tabulate and plot"),
+    ("tune", "causalbench.cli.run:configure_tune",
+     "model selection: random search per (env, method) on training data, written as a tuned hyper-parameter table"),
     ("report", "causalbench.cli.run:configure_report", "rebuild the summary table and plots of a run from its JSON lines"),
     ("scaling", "causalbench.cli.scaling:configure_scaling",
      "does more static data or a bigger model cure causal confusion? (sweep, fits, plots)"),

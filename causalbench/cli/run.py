@@ -11,10 +11,11 @@ from ..experiments.config import DEFAULT_SUITE, RunConfig
 from ..experiments.results import read_records, saved_config
 from ..experiments.launchers import LAUNCHERS
 from ..experiments.sweep import default_out_dir, plan_run
+from ..experiments.tuning import BUILT_IN, load_table
 from ..experiments.sweep import run as run_sweep
 from ..methods import METHODS, TRACKS, method_spec
 from ..reports.run import compact_table, write_report
-from .common import Handler, _csv, hparams, jobs, rows, seeds
+from .common import Handler, _csv, hparams, integer, jobs, rows, seeds
 from .hparams import check_hparams
 
 
@@ -32,6 +33,11 @@ def configure_run(p: argparse.ArgumentParser) -> Handler:
     p.add_argument("--jobs", default=None, help="worker processes (default: all cores)")
     p.add_argument("--resume", metavar="DIR", default=None, help="continue an interrupted run in DIR")
     p.add_argument("--quick", action="store_true", help="tiny data and training budgets (smoke test, ~1 minute)")
+    p.add_argument("--defaults", action="store_true",
+                   help="train with each method's default hyper-parameters instead of the tuned table "
+                        "(`causalbench tune`); records say which they used (hparams_source)")
+    p.add_argument("--tuned", metavar="FILE", default=None,
+                   help="a tuned hyper-parameter table written by `causalbench tune` (default: the built-in one)")
     p.add_argument("--backend", choices=LAUNCHERS.names(), default="joblib",
                    help="where jobs run: joblib worker processes (default), serial, or Ray (a local instance, or "
                         "the cluster in RAY_ADDRESS)")
@@ -69,7 +75,7 @@ def configure_run(p: argparse.ArgumentParser) -> Handler:
     return run
 
 
-RUN_OPTIONS = ("envs", "methods", "seeds", "track", "n_train", "n_test", "hparams", "quick", "out")
+RUN_OPTIONS = ("envs", "methods", "seeds", "track", "n_train", "n_test", "hparams", "quick", "out", "defaults", "tuned")
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -98,6 +104,11 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         given["n_train"] = rows(args.n_train, "--n-train", _widest(given.get("envs")))
     if args.n_test is not None:
         given["n_test"] = rows(args.n_test, "--n-test", _widest(given.get("envs")))
+    if args.defaults and args.tuned:
+        raise CausalBenchError("--defaults and --tuned exclude each other")
+    given["tuning"] = None if args.defaults else (args.tuned or BUILT_IN)
+    if given["tuning"] != BUILT_IN and given["tuning"] is not None:
+        load_table(given["tuning"])   # a missing or malformed table fails here, in one line
     config = RunConfig.quick(**given) if args.quick else RunConfig(**given)
     selected = _selected_methods(config)
     if not selected:
@@ -128,6 +139,40 @@ def configure_report(p: argparse.ArgumentParser) -> Handler:
     def run(args: argparse.Namespace) -> int:
         for path in write_report(args.dir):
             print(f"wrote {path}")
+        return 0
+
+    return run
+
+
+def configure_tune(p: argparse.ArgumentParser) -> Handler:
+    p.add_argument("--envs", type=_csv, default=None, help=f"comma-separated env ids (default: the {DEFAULT_SUITE!r} suite)")
+    p.add_argument("--methods", type=_csv, default=None,
+                   help="comma-separated methods (default: every static or continual method with a search space)")
+    p.add_argument("--trials", default="20", help="random-search trials per (env, method), the same for every "
+                                                  "method (default 20, DomainBed's; trial 0 = the defaults)")
+    p.add_argument("--n-train", default="5000", help="training rows the selection sees (default 5000)")
+    p.add_argument("--out", default=None, help="where to write the table (default: tuned.json here); the built-in "
+                                               "table is baselines/tuned.json")
+    p.add_argument("--jobs", default=None, help="worker processes (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def run(args: argparse.Namespace) -> int:
+        from ..experiments.tuning import tune, write_table
+        from ..methods import METHODS
+
+        envs = tuple(args.envs) if args.envs else suite(DEFAULT_SUITE)
+        for env_id in envs:
+            ENVS.entry(env_id)
+        methods = tuple(args.methods) if args.methods else tuple(METHODS.names())
+        for name in methods:
+            method_spec(name)
+        trials = integer(args.trials, "--trials", minimum=1)
+        n_train = rows(args.n_train, "--n-train", _widest(envs))
+        table = tune(envs, methods, n_train=n_train, trials=trials, jobs=jobs(args.jobs),
+                     progress=not args.no_progress)
+        path = write_table(table, args.out or "tuned.json")
+        print(f"wrote {path}: {len(table.entries)} (env, method) pairs, {trials} trials each, selected on training "
+              f"data drawn at seed {table.seed}")
         return 0
 
     return run

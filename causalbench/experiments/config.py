@@ -56,6 +56,7 @@ class Job:
     study: str = "run"
     keep_predictions: bool = False
     eval_on: int | None = None    # the evaluation suite's index (default: the training seed; shared = comparable)
+    hparams_source: str = "defaults"   # "defaults", or the tuned table the hparams came from (see tuning.py)
 
     @property
     def eval_seed(self) -> int:
@@ -90,6 +91,7 @@ class RunConfig:
     num_envs: int = 256                    # online protocol: vector env width
     overrides: dict[str, Any] = field(default_factory=dict)  # hyper-parameter overrides where a field exists
     references: bool = True                # also score the exact references (reference rows, never ranked)
+    tuning: str | None = "built-in"        # tuned hyper-parameter table (experiments/tuning.py); None = defaults
 
     @classmethod
     def quick(cls, **kwargs: Any) -> "RunConfig":
@@ -101,9 +103,12 @@ class RunConfig:
         """The same configuration with the default suite's env ids filled in (what config.json records)."""
         return self if self.envs else dataclasses.replace(self, envs=suite(DEFAULT_SUITE))
 
-    def job(self, env_id: str, method: str, seed: int) -> Job:
+    def job(self, env_id: str, method: str, seed: int, tuned: Mapping[str, Any] | None = None,
+            source: str = "defaults") -> Job:
+        """A run job: tuned hyper-parameters (if any) under this config's overrides."""
         return Job(env_id, method, seed, n_train=self.n_train, n_test=self.n_test, budget=self.budget,
-                   num_envs=self.num_envs, hparams=frozen(self.overrides))
+                   num_envs=self.num_envs, hparams=frozen({**(tuned or {}), **self.overrides}),
+                   hparams_source=source if tuned else "defaults")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -111,6 +111,7 @@ def run_job(job: Job, git: str | None = None, executor: Executor = train_in_proc
         "env_version": job.env_id.rsplit("-", 1)[-1], "env_options": dict(job.env_options), "scm_hash": env.scm.hash,
         "method": job.method, "seed": job.seed, "eval_seed": job.eval_seed, "n_train": job.n_train,
         "n_test": job.n_test, "fraction": job.fraction, "regime_observed": job.regime_observed,
+        "hparams_source": job.hparams_source,
         "package_version": VERSION, "git_hash": git,
     }
     stamp = (lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))

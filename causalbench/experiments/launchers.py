@@ -72,7 +72,7 @@ def parallel_map(fn: Callable[..., Any], items: Sequence[Any], n_jobs: int, *arg
 
 def single_thread() -> None:
     """One BLAS/torch thread per worker: results do not depend on --jobs, and 2 cores are not oversubscribed."""
-    if "torch" in sys.modules:
+    if sys.modules.get("torch") is not None:   # only when a method already imported it
         import torch
 
         torch.set_num_threads(1)

@@ -29,6 +29,12 @@ def disk_error(err: OSError, path: Path) -> CausalBenchError:
     return CausalBenchError(f"cannot write {path}: it {what.get(err.errno, f'failed ({err.strerror})')}")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder and os.replace: readers never see half a file."""
     path = Path(path)
@@ -36,6 +42,7 @@ def write_atomic(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
+            os.fchmod(fd, 0o666 & ~_umask())   # what open() would give (mkstemp makes it private)
             with os.fdopen(fd, "w") as fh:
                 fh.write(text)
                 fh.flush()

@@ -66,7 +66,8 @@ from ..errors import CausalBenchError
 from ..methods import method_set, method_spec
 from .config import Job, frozen
 from .job import JobResult
-from .sweep import default_out_dir, execute, not_applicable
+from .applicable import not_applicable
+from .sweep import default_out_dir, execute
 
 CONFIG_FILE = "scaling.json"
 PREDICTIONS_DIR = "predictions"

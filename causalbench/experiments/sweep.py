@@ -16,29 +16,19 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..env.registry import ENVS, make
-from ..errors import CausalBenchError
-from ..methods import METHODS, make_task, method_spec
+from ..errors import CausalBenchError, MissingDependency
+from ..methods import METHODS, method_spec
 from ..provenance import git_hash
 from .config import EVAL_SEED_OFFSET, Job, RunConfig
 from .job import JobResult, run_job
 from .launchers import launch, progress_bar
+from .applicable import not_applicable
 from .references import REFERENCES
+from .tuning import TUNING_SEED, load_table
 from .results import (CONFIG_FILE, RESULTS_FILE, FolderLock, append_records, disk_error, read_records,
                       recorded_stages, write_atomic)
 
 SKIPPED_FILE = "skipped.json"
-
-
-def not_applicable(env: Any, name: str) -> str | None:
-    """Why a method cannot run on an env (None if it can)."""
-    spec = method_spec(name)
-    task = make_task(env, spec.track, privileged=spec.cls.privileged)
-    reason = spec.cls.applicable(task)
-    if reason is None and spec.protocol == "continual" and len(env.domains) < 2:
-        reason = "continual training needs at least two training domains"
-    if reason is None and spec.protocol == "online" and env.action is None and not task.episodic:
-        reason = "online learning needs a decision env or a multi-step gym task"
-    return reason
 
 
 def plan_run(config: RunConfig) -> tuple[list[Job], list[dict[str, Any]]]:
@@ -46,14 +36,25 @@ def plan_run(config: RunConfig) -> tuple[list[Job], list[dict[str, Any]]]:
     config = config.resolved()
     for env_id in config.envs:
         ENVS.entry(env_id)
-    if any(s < 0 or s >= EVAL_SEED_OFFSET for s in config.seeds):
-        raise CausalBenchError(f"training seeds must lie in [0, {EVAL_SEED_OFFSET}) (evaluation seeds are "
-                               f"{EVAL_SEED_OFFSET} + the training seed), got {list(config.seeds)}")
+    if any(s < 0 or s >= TUNING_SEED for s in config.seeds):
+        raise CausalBenchError(f"training seeds must lie in [0, {TUNING_SEED}) (model selection draws its data at "
+                               f"{TUNING_SEED}, evaluation at {EVAL_SEED_OFFSET} + the training seed), "
+                               f"got {list(config.seeds)}")
     names = list(config.methods) or METHODS.names()
-    specs = {name: method_spec(name) for name in names}   # unknown names fail here, in one line
+    specs, missing = {}, {}
+    for name in names:   # unknown names fail here, in one line
+        try:
+            specs[name] = method_spec(name)
+        except MissingDependency as err:   # e.g. torch not installed: asked for by name, an error; else skipped
+            if config.methods:
+                raise
+            missing[name] = str(err)
+    table = load_table(config.tuning) if config.tuning else None
+    source = f"tuned ({Path(table.source).name}, {table.trials} trials)" if table else "defaults"
     jobs, skipped = [], []
     for env_id in config.envs:
         env = make(env_id)
+        skipped += [{"env_id": env_id, "method": name, "reason": reason} for name, reason in missing.items()]
         for name, spec in specs.items():
             if config.tracks and spec.track not in config.tracks:
                 continue
@@ -61,7 +62,8 @@ def plan_run(config: RunConfig) -> tuple[list[Job], list[dict[str, Any]]]:
             if reason is not None:
                 skipped.append({"env_id": env_id, "method": name, "reason": reason})
                 continue
-            jobs.extend(config.job(env_id, name, s) for s in config.seeds)
+            tuned = table.get(env_id, name) if table else None
+            jobs.extend(config.job(env_id, name, s, tuned.hparams if tuned else None, source) for s in config.seeds)
         if config.references:
             jobs.extend(config.job(env_id, ref, s) for ref in REFERENCES.names() for s in config.seeds)
     return jobs, skipped

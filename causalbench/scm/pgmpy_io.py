@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 import networkx as nx
 import numpy as np
 
-from ..errors import SCMError
+from ..errors import SCMError, missing_dependency
 from .distributions import CPT, Normal
 from .mechanisms import Mechanism
 from .regressions import Additive, Linear
@@ -32,9 +32,15 @@ def _quiet_import() -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pgmpy.factors.continuous as cont
-        import pgmpy.factors.discrete as disc
-        import pgmpy.models as models
+        try:
+            import pgmpy.factors.continuous as cont
+            import pgmpy.factors.discrete as disc
+            import pgmpy.models as models
+        except ImportError as err:
+            missing = missing_dependency(err, "pgmpy interop (SCM.to_pgmpy / SCM.from_pgmpy)")
+            if missing is None:
+                raise
+            raise missing from None
     return models, disc, cont
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import shutil
@@ -17,6 +18,7 @@ from causalbench.errors import SubmissionError
 from causalbench.env.registry import suite
 from causalbench.experiments.config import EVAL_SEED_OFFSET, Job, RunConfig
 from causalbench.experiments.job import run_job
+from causalbench.experiments.sweep import plan_run
 from causalbench.scoring import score_predictions
 from causalbench.cli.leaderboard import configure_evaluate, configure_submit
 from causalbench.leaderboard.evaluate import (LEADERBOARD_DIR, OFFICIAL_SUITE, SCHEMA, check_submission, evaluate,
@@ -76,8 +78,9 @@ def test_valid_submission_is_accepted_and_rendered_row_matches_a_fresh_rescore(v
 def test_evaluate_trains_exactly_as_the_runner_does(valid_submission, tiny):
     entry = check_submission(valid_submission, tiny)
     config = tiny.run_config(("erm-linear",))
+    planned = {(j.env_id, j.seed): j for j in plan_run(dataclasses.replace(config, references=False))[0]}
     for env in tiny.envs:
-        record = run_job(config.job(env, "erm-linear", 1)).records[-1]["scores"]
+        record = run_job(planned[(env, 1)]).records[-1]["scores"]
         got = entry["results"][env]["per_seed"]["1"]
         for m in ("excess_risk_id", "ood_link", "ood_worst", "spurious_reliance", "effect_error", "regret"):
             assert got[m] == (pytest.approx(record[m], rel=1e-12) if record[m] is not None else None)

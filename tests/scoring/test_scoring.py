@@ -201,3 +201,21 @@ def test_large_suites_are_predicted_in_chunks_with_the_same_result(monkeypatch) 
     chunked = cb.score(predict, env, seed=0)
     assert len(calls) > 10
     assert chunked.to_dict() == whole.to_dict()
+
+
+@pytest.mark.parametrize("env_id", cb.list_envs())
+def test_the_scorer_covers_every_test_set_the_env_declares(env_id) -> None:
+    """On every env: one excess risk per declared test set, and every aggregate over exactly its test sets."""
+    env = cb.make(env_id)
+    s = cb.score(lambda X: np.full(len(X), env.truth.null), env, seed=0)
+    declared = env.test_set_names()
+    assert list(s.excess_risk) == list(declared) and set(s.risk) == set(declared)
+    shifted = [t for t in declared if t != "id"]
+    assert len(shifted) >= 6 and s.ood_worst == max(s.excess_risk[t] for t in shifted)
+    assert s.ood_mean == pytest.approx(np.mean([s.excess_risk[t] for t in shifted]))
+    link = [sh.test_name(v) for sh in env.shifts if sh.breaks_link for v in sh.severities]
+    assert link and s.ood_link == pytest.approx(np.mean([s.excess_risk[t] for t in link]))
+    assert all(sh.kind in ("spurious_break", "spurious_reversal") for sh in env.shifts if sh.breaks_link)
+    for kind in {sh.kind for sh in env.shifts}:
+        names = [sh.test_name(v) for sh in env.shifts if sh.kind == kind for v in sh.severities]
+        assert s.ood_by_kind[kind] == pytest.approx(np.mean([s.excess_risk[t] for t in names]))
