@@ -42,6 +42,8 @@ def summary_markdown(records: list[dict[str, Any]], skipped: Sequence[dict[str, 
              "(a disjoint namespace). Entries are mean ± std over seeds, n = number of seeds; references "
              "(track `reference`) are exact predictors computed from the SCM, shown for scale and never ranked.",
              "", "Metrics:", "", *_units(), ""]
+    for name in MATRIX:
+        lines += [f"## {METRICS[name].label} ({METRICS[name].unit}), every env", "", matrix_table(records, name), ""]
     for (env_id,), env_recs in group(final, "env_id").items():
         by_method = group(env_recs, "method")
         shifted = sorted(k for k in env_recs[0]["scores"]["excess_risk"] if k != "id")
@@ -77,6 +79,31 @@ def summary_markdown(records: list[dict[str, Any]], skipped: Sequence[dict[str, 
         lines += [f"- {s['method']} on {s['env_id']}: {s['reason']}"
                   for s in sorted(skipped, key=lambda s: (s["env_id"], s["method"]))]
         lines.append("")
+    return "\n".join(lines)
+
+
+MATRIX = ("effect_error", "ood_link", "spurious_reliance", "regret")   # method x env overview tables
+
+
+def _short(env_id: str) -> str:
+    return env_id.rsplit("-", 1)[0]
+
+
+def matrix_table(records: list[dict[str, Any]], name: str, digits: int = 2) -> str:
+    """One metric as a markdown table, methods down (in report order) and envs across: mean over seeds,
+    "–" where the method does not apply or the metric is undefined."""
+    final = final_stage(records)
+    envs = sorted({r["env_id"] for r in final})
+    by = group(final, "method", "env_id")
+    lines = ["| method | track | " + " | ".join(_short(e) for e in envs) + " |",
+             "|---|---|" + "---:|" * len(envs)]
+    for method in method_order(final):
+        cells = []
+        for env_id in envs:
+            s = metric(by[(method, env_id)], name) if (method, env_id) in by else None
+            cells.append(f"{s.mean:.{digits}f}" if s is not None and s.n else "–")
+        track = next(r["track"] for r in final if r["method"] == method)
+        lines.append(f"| {method} | {track} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
