@@ -105,10 +105,10 @@ class RunConfig:
 
     def job(self, env_id: str, method: str, seed: int, tuned: Mapping[str, Any] | None = None,
             source: str = "defaults") -> Job:
-        """A run job: tuned hyper-parameters (if any) under this config's overrides."""
+        """A run job: tuned hyper-parameters (if any; {} = selection kept the defaults) under the overrides."""
         return Job(env_id, method, seed, n_train=self.n_train, n_test=self.n_test, budget=self.budget,
                    num_envs=self.num_envs, hparams=frozen({**(tuned or {}), **self.overrides}),
-                   hparams_source=source if tuned else "defaults")
+                   hparams_source=source if tuned is not None else "defaults")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
