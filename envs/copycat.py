@@ -210,7 +210,7 @@ class Copycat(EpisodicEnv):
         for k, t, m in groups:
             if m == 0:
                 continue
-            gen = rng(seed, self.id, "demonstrations", "train" if test_set == "id" else test_set, str(k))
+            gen = rng(seed, self.stream, "demonstrations", "train" if test_set == "id" else test_set, str(k))
             part = _rollout_expert(t, m, horizon, gen)
             part["episode_ids"] = part["episode_ids"] + first
             part["domains"] = np.full(len(part["actions"]), k, dtype=np.int64)

@@ -188,7 +188,7 @@ class GoalMisgen(EpisodicEnv):
         levels split evenly over the domains (contiguous blocks of episodes, like `dataset`)."""
         n = check_n(n_episodes)
         check_seed(seed)
-        gen = rng(seed, self.id, "demonstrations", "train" if test_set == "id" else test_set)
+        gen = rng(seed, self.stream, "demonstrations", "train" if test_set == "id" else test_set)
         specs = level_specs(test_set)
         sizes = [n // len(specs) + (k < n % len(specs)) for k in range(len(specs))]
         parts = [sample_levels(spec, m, gen) for (_, spec), m in zip(specs, sizes)]
