@@ -139,6 +139,26 @@ class CausalEnv:
             return self.columns.names[self.columns.column_of(self.variables.index(variable))]
         return variable if variable in self.feature_names else None
 
+    @cached_property
+    def context_features(self) -> tuple[str, ...]:
+        """The feature columns of the context variables, in feature order: what a decision-maker observes."""
+        if self.columns is None:
+            return self.context_variables
+        return tuple(f for i, f in enumerate(self.columns.names)
+                     if self.variables[self.columns.order[i]] in self.context_variables)
+
+    def observe_context(self, ctx: np.ndarray) -> np.ndarray:
+        """Context rows (columns = `context_variables`) -> the same rows as `context_features` show them."""
+        if self.columns is None:
+            return ctx
+        ctx = np.asarray(ctx)
+        cols = []
+        for i, j in enumerate(self.columns.order):
+            if self.variables[j] in self.context_variables:
+                x = ctx[..., self.context_variables.index(self.variables[j])]
+                cols.append(self.columns.flip[i] - x if self.columns.flip[i] else x)
+        return np.stack(cols, axis=-1).astype(ctx.dtype)
+
     # ---------------------------------------------------------- structure
 
     def _validate(self) -> None:

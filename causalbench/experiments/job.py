@@ -69,7 +69,31 @@ def online_env(env: Any, job: Job) -> Any:
 
     venv = CausalDecisionVectorEnv(env.id, num_envs=job.num_envs, **dict(job.env_options))
     venv.reset(seed=job.seed)
-    return venv
+    return venv if env.columns is None else _in_instance_columns(venv, env)
+
+
+def _in_instance_columns(venv: Any, env: Any) -> Any:
+    """A decision vector env whose observations show the context as a hidden instance's columns do
+    (a plain wrapper: gymnasium's observation wrappers refuse same-step autoreset envs)."""
+    from gymnasium.spaces import Box
+    from gymnasium.vector import VectorWrapper
+    from gymnasium.vector.utils import batch_space
+
+    class InstanceColumns(VectorWrapper):
+        def reset(self, **kwargs: Any) -> Any:
+            obs, info = self.env.reset(**kwargs)
+            return env.observe_context(obs), info
+
+        def step(self, actions: Any) -> Any:
+            obs, *rest = self.env.step(actions)
+            return (env.observe_context(obs), *rest)
+
+    space = venv.single_observation_space
+    ends = env.observe_context(np.stack([space.low, space.high]))
+    wrapped = InstanceColumns(venv)
+    wrapped.single_observation_space = Box(ends.min(axis=0), ends.max(axis=0), dtype=space.dtype)
+    wrapped.observation_space = batch_space(wrapped.single_observation_space, venv.num_envs)
+    return wrapped
 
 
 def with_regime_column(data: Dataset) -> Dataset:
