@@ -104,14 +104,25 @@ def with_regime_column(data: Dataset) -> Dataset:
                    data.n_classes)
 
 
+def observed_task(task: Any, job: Job) -> Any:
+    """The Task as the method sees it: with the randomisation-regime column when the job shows it."""
+    return dataclasses.replace(task, feature_names=(*task.feature_names, "regime")) if job.regime_observed else task
+
+
+def observed_data(data: Dataset, job: Job) -> Dataset:
+    """A training stage as the method sees it (plus the regime column when the job shows it)."""
+    return with_regime_column(data) if job.regime_observed else data
+
+
+def observed_inputs(X: np.ndarray, job: Job) -> np.ndarray:
+    """Inputs to predict as the method sees them: test units were never randomised (regime column 0)."""
+    return np.column_stack([X, np.zeros(len(X))]) if job.regime_observed else X
+
+
 def train_in_process(spec: MethodSpec, task: Any, hparams: dict[str, Any], job: Job, stages: list[Stage],
                      suite: Any, env: Any) -> Iterator[tuple[dict[str, Any], dict[str, np.ndarray]]]:
     """The default executor: build the method here, train each stage, predict every suite input."""
-    if job.regime_observed:
-        task = dataclasses.replace(task, feature_names=(*task.feature_names, "regime"))
-    method = spec.cls(task, spec.cls.Params(**hparams), job.seed)
-    predict = method.predict if not job.regime_observed else (
-        lambda X: method.predict(np.column_stack([X, np.zeros(len(X))])))   # test units were not randomised
+    method = spec.cls(observed_task(task, job), spec.cls.Params(**hparams), job.seed)
     single_thread()
     for _, data in stages:
         start = time.perf_counter()
@@ -120,10 +131,10 @@ def train_in_process(spec: MethodSpec, task: Any, hparams: dict[str, Any], job: 
             info: dict[str, Any] = {"budget": job.budget, "num_envs": job.num_envs}
         else:
             assert data is not None
-            method.fit(with_regime_column(data) if job.regime_observed else data)
+            method.fit(observed_data(data, job))
             info = {"train_fingerprint": data.fingerprint, "train_kind": data.spec.kind, "train_n": data.n}
         info["fit_seconds"] = round(time.perf_counter() - start, 4)
-        yield info, predict_suite(predict, suite)
+        yield info, predict_suite(lambda X: method.predict(observed_inputs(X, job)), suite)
 
 
 def run_job(job: Job, git: str | None = None, executor: Executor = train_in_process) -> JobResult:

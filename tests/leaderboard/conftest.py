@@ -1,4 +1,4 @@
-"""Shared fixtures for the leaderboard tests: a tiny suite and one valid submission made by `evaluate`."""
+"""Shared fixtures for the leaderboard tests: a tiny suite and one valid prediction submission."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from causalbench.leaderboard.evaluate import SuiteSpec, evaluate
+from causalbench.leaderboard.format import SuiteSpec
+from causalbench.leaderboard.predictions import write_predictions
 
-# Two envs (real and binary target, the second a decision env with act: probes), two seeds, small sets.
+# Two envs (real and binary target, the second a decision env with act: probes), two seeds, small sets, two
+# hidden instances per env for method evaluation.
 TINY = SuiteSpec("tiny-v1", ("IRMLinear-v0", "TreatmentRecovery-v0"), (0, 1), n_test=40, n_train=200,
-                 budget=400, num_envs=16, overrides=(("steps", 20),))
+                 budget=400, num_envs=16, overrides=(("steps", 20),), instances=2)
 
 
 @pytest.fixture(scope="session")
@@ -20,10 +22,10 @@ def tiny() -> SuiteSpec:
 
 @pytest.fixture(scope="session")
 def valid_submission(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """erm-linear on the tiny suite, submitted as "tiny-erm": manifest (with claimed metrics) + .npz."""
+    """erm-linear's predictions on the tiny suite, submitted as "tiny-erm": manifest (with claimed metrics) + .npz."""
     folder = tmp_path_factory.mktemp("submission")
-    return evaluate("erm-linear", folder / "tiny-erm.json", TINY, name="tiny-erm", authors=["Test Author"],
-                    paper="https://example.org/paper", jobs=1)
+    return write_predictions("erm-linear", folder / "tiny-erm.json", TINY, name="tiny-erm", authors=["Test Author"],
+                             paper="https://example.org/paper", jobs=1)
 
 
 def listing(root: Path) -> list[str]:
