@@ -36,3 +36,41 @@ def listing(root: Path) -> list[str]:
 @pytest.fixture(scope="session")
 def files_under():
     return listing
+
+
+OUTSIDE_PACKAGE = "cbtest_outside"
+
+
+def write_outside_package(folder: Path, entry_points: dict[str, str] | None = None) -> Path:
+    """The methods of outside_methods.py as a package `cbtest_outside` in `folder` (outside the repository), with
+    a dist-info exposing `entry_points` (name -> "module:Class") in the group causalbench.methods if given."""
+    package = folder / OUTSIDE_PACKAGE
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('"""Methods from outside the causalbench repository."""\n')
+    (package / "methods.py").write_text((Path(__file__).parent / "outside_methods.py").read_text())
+    if entry_points:
+        info = folder / f"{OUTSIDE_PACKAGE}-0.1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {OUTSIDE_PACKAGE}\nVersion: 0.1\n")
+        lines = [f"{name} = {target}" for name, target in entry_points.items()]
+        (info / "entry_points.txt").write_text("[causalbench.methods]\n" + "\n".join(lines) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def outside(tmp_path_factory: pytest.TempPathFactory):
+    """The outside package importable in this process (and so in isolated workers, which get our sys.path)."""
+    import importlib
+    import sys
+
+    folder = write_outside_package(tmp_path_factory.mktemp("outside"))
+    sys.path.insert(0, str(folder))
+    importlib.invalidate_caches()
+    yield f"{OUTSIDE_PACKAGE}.methods"
+    sys.path.remove(str(folder))
+
+
+@pytest.fixture(scope="session")
+def package_writer():
+    """`write_outside_package(folder, entry_points)` for tests that install the package their own way."""
+    return write_outside_package
