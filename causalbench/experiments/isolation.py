@@ -40,7 +40,7 @@ import numpy as np
 
 from ..data import Dataset, DatasetSpec
 from ..errors import CausalBenchError
-from ..methods import Task
+from ..methods import Task, method_spec
 from ..registry import load_entry_point
 from ..scoring.score import predict_suite
 from .isolation_proxy import make_proxy
@@ -137,8 +137,7 @@ class _Worker:
         self.conn.send(("path", list(sys.path)))
 
     def start(self, spec: Any, task: dict[str, Any], hparams: dict[str, Any], seed: int) -> None:
-        entry = f"{spec.cls.__module__}:{spec.cls.__qualname__}"
-        self.call("start", entry, task, hparams, seed)
+        self.call("start", method_candidates(spec), task, hparams, seed)
 
     def fit(self, arrays: dict[str, Any]) -> None:
         self.call("fit", arrays)
@@ -203,6 +202,14 @@ class _Worker:
             pass
         self.kill()
         self.conn.close()
+
+
+def method_candidates(spec: Any) -> list[str]:
+    """How the worker can find the method's class, best first: its "module:Class" spec, its class's import path,
+    its name (registered built-ins and installed entry points resolve in the worker too)."""
+    out = [spec.name] if ":" in spec.name else []
+    out.append(f"{spec.cls.__module__}:{spec.cls.__qualname__}")
+    return out + ([spec.name] if ":" not in spec.name else [])
 
 
 def proxy_description(env: Any) -> dict[str, Any]:
@@ -274,8 +281,23 @@ def _limit(seconds: float, memory: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
 
 
-def _build(entry: str, task: dict[str, Any], hparams: dict[str, Any], seed: int) -> Any:
-    cls = load_entry_point(entry)
+def _resolve(candidates: list[str]) -> Any:
+    for candidate in candidates:
+        try:
+            if ":" in candidate:
+                found = load_entry_point(candidate)
+                if isinstance(found, type):
+                    return found
+            else:
+                return method_spec(candidate).cls
+        except (ImportError, AttributeError, CausalBenchError):
+            continue
+    raise CausalBenchError(f"cannot import the method in an isolated worker (tried {', '.join(candidates)}); "
+                           "give it as 'package.module:Class' or install it as an entry point")
+
+
+def _build(candidates: list[str], task: dict[str, Any], hparams: dict[str, Any], seed: int) -> Any:
+    cls = _resolve(candidates)
     fields = dict(task)
     for key in ("feature_names", "variables", "action_values", "context"):
         fields[key] = tuple(fields[key])

@@ -72,6 +72,16 @@ class Exiter(Fine):
     def fit(self, data):
         import os
         os._exit(3)
+
+
+def _ridge():
+    from sklearn.linear_model import Ridge
+    from causalbench.methods import from_sklearn
+
+    return from_sklearn(Ridge(alpha=1.0))
+
+
+SkRidge = _ridge()
 ''')
     sys.path.insert(0, str(folder))
     importlib.invalidate_caches()
@@ -98,3 +108,24 @@ def test_the_same_limits_let_an_honest_method_through(broken) -> None:
     assert run_job(job, executor=Isolated(seconds=3, memory=1 << 30)).records[-1]["isolated"] is True
     with one_line_error("ValueError: the method broke", kind=IsolationError):
         run_job(Job("IRMLinear-v0", f"{broken}:Crasher", 0, n_train=100, n_test=50), executor=Isolated())
+
+
+def test_sklearn_methods_and_their_limits_of_importability(broken) -> None:
+    """A from_sklearn class at module level runs isolated by its "module:name" spec; a class that exists only in
+    the harness process cannot reach a worker, which is a one-line failure, not a crash."""
+    pytest.importorskip("sklearn", reason="scikit-learn is not installed (pip install scikit-learn)")
+    from causalbench.methods import METHODS, Method, register_method
+
+    suite = SuiteSpec("one-v1", ("IRMLinear-v0",), (0,), 50, n_train=100, instances=1)
+    assert evaluate_method(f"{broken}:SkRidge", suite, jobs=1)["coverage"] == [1, 1]
+
+    class Local(Method):
+        def fit(self, data):
+            return self
+
+    register_method("test-local-only", Local, summary="exists only in this process", track="observational")
+    try:
+        entry = evaluate_method("test-local-only", suite, jobs=1)
+    finally:
+        METHODS.unregister("test-local-only")
+    assert "cannot import the method in an isolated worker" in entry["failures"]["IRMLinear-v0"]
