@@ -74,7 +74,7 @@ class Isolated:
                     info: dict[str, Any] = {"budget": job.budget, "num_envs": job.num_envs}
                 else:
                     assert data is not None
-                    worker.fit(role_free_arrays(observed_data(data, job), env, task_id(job)))
+                    worker.fit(role_free_arrays(observed_data(data, job, False), env, task_id(job)))
                     info = {"train_fingerprint": data.fingerprint, "train_kind": data.spec.kind, "train_n": data.n}
                 info["fit_seconds"] = round(time.perf_counter() - start, 4)
                 info["isolated"] = True

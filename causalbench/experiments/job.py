@@ -109,8 +109,11 @@ def observed_task(task: Any, job: Job) -> Any:
     return dataclasses.replace(task, feature_names=(*task.feature_names, "regime")) if job.regime_observed else task
 
 
-def observed_data(data: Dataset, job: Job) -> Dataset:
-    """A training stage as the method sees it (plus the regime column when the job shows it)."""
+def observed_data(data: Dataset, job: Job, privileged: bool = True) -> Dataset:
+    """A training stage as the method sees it: without roles unless it is privileged (DESIGN: roles are stripped
+    from what a non-privileged method is handed), plus the regime column when the job shows it."""
+    if not privileged and data.roles:
+        data = dataclasses.replace(data, roles={})
     return with_regime_column(data) if job.regime_observed else data
 
 
@@ -131,7 +134,7 @@ def train_in_process(spec: MethodSpec, task: Any, hparams: dict[str, Any], job: 
             info: dict[str, Any] = {"budget": job.budget, "num_envs": job.num_envs}
         else:
             assert data is not None
-            method.fit(observed_data(data, job))
+            method.fit(observed_data(data, job, spec.cls.privileged))
             info = {"train_fingerprint": data.fingerprint, "train_kind": data.spec.kind, "train_n": data.n}
         info["fit_seconds"] = round(time.perf_counter() - start, 4)
         yield info, predict_suite(lambda X: method.predict(observed_inputs(X, job)), suite)

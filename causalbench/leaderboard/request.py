@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from ..errors import SubmissionError
 from .evaluate import About
 from .names import check_text, entry_name
+from .validate import builtin_names
 
 REQUEST_FORMAT = "causalbench-method-request"
 REQUEST_BYTES = 64 << 10
@@ -73,6 +74,6 @@ def read_request(path: str | Path) -> MethodRequest:
     for key in ("paper", "code", "description"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise SubmissionError(f"request {path.name}: {key} must be text")
-    about = About(entry_name(data.get("name")), tuple(authors), data.get("paper"), data.get("code"),
+    about = About(entry_name(data.get("name"), builtin_names()), tuple(authors), data.get("paper"), data.get("code"),
                   data.get("description"))
     return MethodRequest(about, method, tuple(requirements), dict(hparams))

@@ -78,11 +78,13 @@ def test_a_method_that_inspects_what_it_is_handed_finds_no_roles_and_no_env_id(o
         assert s["dataset"]["roles"] == {} and s["dataset"]["spec"]["env_id"] == s["task"]["env_id"]
         assert s["dataset"]["spec"]["options"] == {} and s["dataset"]["spec"]["scm_hash"] == ""
         assert s["envs_in_process"] == 0   # no environment or SCM object exists in the worker
-    # The probe does find roles and the env id where they are handed over (in-process, public instance).
+    # The probe does find the env id and variable names where they are handed over (in-process, public
+    # instance: `causalbench run`), though roles are stripped for non-privileged methods there too.
     control = tmp_path / "control.jsonl"
     run_job(Job("IceCreamShorts-v1", probe, 0, n_train=100, n_test=100, hparams=(("report", str(control)),)))
     shown = json.loads(control.read_text())
-    assert shown["dataset"]["roles"] and shown["task"]["env_id"] == "IceCreamShorts-v1"
+    assert shown["task"]["env_id"] == "IceCreamShorts-v1" and "ice_cream" in shown["dataset"]["variables"]
+    assert shown["dataset"]["roles"] == {} and shown["envs_in_process"] > 0
 
 
 def test_instance_seeds_are_drawn_secretly_and_published_with_the_entry(outside):

@@ -210,3 +210,22 @@ def test_markdown_and_html_escape_injection_strings() -> None:
     page.feed(pages["index.html"])
     assert page.scripts == 1 and "img" not in page.tags and all(h.startswith(("https://", "data:")) for h in page.hrefs)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages["index.html"]
+
+
+def test_the_documented_method_request_is_valid_and_bad_ones_are_one_line_errors(tmp_path) -> None:
+    from causalbench.leaderboard.request import read_request
+
+    doc = (Path(__file__).resolve().parents[2] / "leaderboard" / "requests" / "README.md").read_text()
+    template = json.loads(doc.split("```json")[1].split("```")[0])
+    path = tmp_path / "my-method.json"
+    path.write_text(json.dumps(template))
+    request = read_request(path)
+    assert request.about.name == "my-method" and request.method == "mypkg.methods:MyMethod"
+    for change, why in ((dict(requirements=["mypkg"]), "exact pins"), (dict(requirements=["mypkg>=1"]), "exact pins"),
+                        (dict(name="Erm-Linear"), "looks like the built-in"),
+                        (dict(method="os.system('x')"), "method must be"),
+                        (dict(authors=["Ada\u0007"]), "control character"), (dict(extra=1), "unknown field"),
+                        (dict(paper="javascript:alert(1)"), "http(s) link"), (dict(format="x"), "format must be")):
+        path.write_text(json.dumps({**template, **change}))
+        with one_line_error(why, kind=SubmissionError):
+            read_request(path)
