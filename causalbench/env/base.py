@@ -133,6 +133,11 @@ class CausalEnv:
         assert self.instance.seed is not None
         return column_map(self.instance.seed, self.id, cards, fixed)
 
+    @property
+    def columnar(self) -> bool:
+        """Is every feature column one observed variable (as is, or in a hidden instance's layout)?"""
+        return self.columns is not None or tuple(self.feature_names) == tuple(self.variables)
+
     def feature_of(self, variable: str) -> str | None:
         """The feature column showing observed `variable` (None when features are a rendering of all of them)."""
         if self.columns is not None:

@@ -101,8 +101,8 @@ def role_free_arrays(data: Any, env: Any, name: str) -> dict[str, Any]:
     """A training dataset as arrays and anonymous names: no roles, no env id, no latent variable names."""
     intervened, variables = data.intervened, tuple(data.variables)
     if not env.instance.public:
-        if env.columns is not None:
-            order = list(env.columns.order)
+        if env.columnar:   # mask columns follow the feature columns
+            order = list(env.columns.order) if env.columns is not None else list(range(len(variables)))
             variables = tuple(env.feature_names)
         else:   # rendered observations: the mask's latent columns in an instance-specific order, unnamed
             order = list(np.argsort([hashlib.sha256(f"{name}:{v}".encode()).hexdigest() for v in data.variables]))

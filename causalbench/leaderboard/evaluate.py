@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -104,8 +105,13 @@ def plan(method: str, suite: SuiteSpec, instances: Instances, overrides: Mapping
     return jobs, skipped
 
 
-def run_one(job: Job, git: str | None, executor: Any) -> tuple[Job, dict[str, Any] | None, str | None]:
-    """(job, its final record or None, the failure reason or None): a failed job never stops the others."""
+def run_one(job: Job, git: str | None, executor: Any, path: Sequence[str] = ()
+            ) -> tuple[Job, dict[str, Any] | None, str | None]:
+    """(job, its final record or None, the failure reason or None): a failed job never stops the others.
+
+    `path` is the caller's `sys.path`: a reused worker process started before the caller imported an outside
+    method's folder still finds it."""
+    sys.path.extend(p for p in path if p not in sys.path)
     try:
         return job, run_job(job, git, executor).records[-1], None
     except CausalBenchError as err:
@@ -122,7 +128,7 @@ def _evaluate(method: str, suite: SuiteSpec, instances: Instances, jobs: int, pr
     failures: dict[str, str] = {}
     bar = progress_bar(len(todo), progress, desc=f"causalbench evaluate {method}")
     try:
-        for job, record, error in parallel_map(run_one, todo, jobs, git_hash(), executor):
+        for job, record, error in parallel_map(run_one, todo, jobs, git_hash(), executor, list(sys.path)):
             bar.update(1)
             if error is not None:
                 failures.setdefault(job.env_id, " ".join(error.split())[:300])

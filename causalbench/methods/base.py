@@ -136,7 +136,7 @@ def make_task(env: Any, track: str, privileged: bool = False) -> Task:
         return Task(**common, target=env.target, variables=tuple(env.variables),
                     roles=dict(env.roles) if privileged else None, action=env.action,
                     context=tuple(env.context_variables) if env.action else ())
-    columns = env.columns is not None
+    columns = env.columnar
     roles = {env.feature_of(v): r for v, r in env.roles.items()} if columns else {}
     action = env.feature_of(env.action) if env.action is not None else None
     return Task(**common, target=ANONYMOUS_TARGET, variables=tuple(env.feature_names) if columns else (),

@@ -121,3 +121,16 @@ def test_bad_instance_seeds_are_one_line_errors() -> None:
         InstanceSpace((Param("a", 1, 0, 2), Param("a", 1, 0, 2)))
     with pytest.raises(CausalBenchError):
         Param("a", 1, 2, 0)
+
+
+def test_privileged_roles_name_feature_columns_wherever_features_are_variables(pair) -> None:
+    _, inst = pair
+    task = make_task(inst, "observational", privileged=True)
+    if inst.columnar:
+        assert set(task.roles) == set(inst.feature_names) and task.variables == inst.feature_names
+        assert [task.feature_names[j] for j in task.causal_columns()] == [
+            inst.feature_of(v) for v in inst.variables if inst.roles[v] in ("causal", "action")
+            ] or sorted(task.causal_columns()) == sorted(inst.feature_names.index(inst.feature_of(v))
+                                                         for v in inst.causal_variables)
+    else:   # rendered observations: roles belong to latent variables no column shows
+        assert task.roles == {} and inst.feature_of(inst.variables[0]) is None

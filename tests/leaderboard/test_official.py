@@ -45,7 +45,7 @@ def test_an_oracle_copier_does_not_score_like_the_causal_reference_on_hidden_ins
         instances = {env: FIXED[env]}
         cheat = evaluate_method(copier, suite, instances=instances, overrides={"env_id": env}, jobs=2)
         reference = evaluate_reference("causal-reference", suite, instances=instances, jobs=2)
-        assert cheat["coverage"] == [1, 1] and not cheat["failures"]
+        assert cheat["coverage"] == [1, 1] and not cheat["failures"], cheat["failures"]
         for name, e in (("copier", cheat), ("reference", reference)):
             for m in ("effect_error", "ood_link"):
                 pooled[name].setdefault(m, []).extend(r[m] for r in e["results"][env]["runs"])
@@ -151,3 +151,22 @@ def test_a_method_outside_the_repository_runs_evaluates_and_is_published(tmp_pat
     assert entry == json.loads((work / "cbtest-mean.entry.json").read_text())
     assert "| 1 | cbtest-mean |" in (work / "board" / "README.md").read_text()
     assert 'data-method="cbtest-mean"' in (work / "board" / "index.html").read_text()
+
+
+def test_reused_worker_processes_find_a_folder_added_to_sys_path_later(tmp_path, package_writer):
+    """joblib keeps its worker processes between calls; a method folder the caller adds to sys.path afterwards
+    must still be found there (the caller's sys.path travels with the jobs)."""
+    import importlib
+
+    from causalbench.experiments.launchers import parallel_map
+
+    list(parallel_map(abs, [-1, -2, -3, -4], 2))   # start (or reuse) two worker processes now
+    folder = package_writer(tmp_path / "late")
+    sys.path.insert(0, str(folder))
+    importlib.invalidate_caches()
+    try:
+        suite = SuiteSpec("late-v1", ("IRMLinear-v0",), (0, 1), n_test=50, n_train=100, instances=2)
+        entry = evaluate_method("cbtest_outside.methods:TrainingMean", suite, jobs=2)
+    finally:
+        sys.path.remove(str(folder))
+    assert entry["coverage"] == [1, 1] and not entry["failures"], entry["failures"]
