@@ -83,3 +83,31 @@ def check_method(name: str, env_id: str | None = None, n: int = 400) -> None:
             assert pred.min() >= 0 and pred.max() <= 1, f"{name}: binary predictions must be probabilities"
         assert np.array_equal(pred, trained(0).predict(X)), f"{name}: same seed must give identical predictions"
     assert checked, f"{name}: not applicable to any of {envs}; pass env_id= an env it runs on"
+
+
+def check_bayes_predictors(env: object, n: int = 20_000, seed: int = 987) -> None:
+    """Each test set's exact Bayes predictor is a conditional expectation: E[(Y - Bayes_t(V)) g(V)] = 0 on a
+    fresh sample of that test distribution, for test functions g of the observed variables (constants, the
+    predictor itself, every variable and its sign around the median), within 5 standard errors."""
+    for t in env.test_set_names():  # type: ignore[attr-defined]
+        sample, _ = env.test_sample(t, seed, n)  # type: ignore[attr-defined]
+        V = sample.columns(env.variables)  # type: ignore[attr-defined]
+        bayes = env.truth.bayes(V, t)  # type: ignore[attr-defined]
+        r = sample[env.target] - bayes  # type: ignore[attr-defined]
+        tests = [np.ones(n), bayes] + [V[:, j] for j in range(V.shape[1])]
+        tests += [np.sign(V[:, j] - np.median(V[:, j])) for j in range(V.shape[1])]
+        for g in tests:
+            g = (g - g.mean()) / g.std() if g.std() > 0 else g
+            prod = r * g
+            assert abs(prod.mean()) < 5 * prod.std() / np.sqrt(n) + 1e-12, (env, t)
+
+
+def check_causal_reference(env: object, rows: int = 4, units: int = 40_000) -> None:
+    """The causal reference E[Y | do(X = x)] at a few observed rows x equals the mean of Y over paired units
+    under that do(), within 5 standard errors."""
+    V = env.mixture(rows, 5, "reference-rows").sample().columns(env.variables)  # type: ignore[attr-defined]
+    paired = env.mixture(units, 11, "reference-mc", paired=True)  # type: ignore[attr-defined]
+    for x in V:
+        y = paired.sample({v: float(a) for v, a in zip(env.variables, x)})[env.target]  # type: ignore[attr-defined]
+        expected = env.truth.causal_reference(x[None, :])[0]  # type: ignore[attr-defined]
+        assert abs(y.mean() - expected) < 5 * y.std() / np.sqrt(len(y)) + 1e-9, (env, x)

@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from causalbench.env.base import CausalEnv, Domain, Shift
+from causalbench.env.instances import InstanceSpace, Param
 from causalbench.scm import CPT, SCM, Variable
 
 # Published conditional probabilities P(variable = yes | parents) of Lauritzen & Spiegelhalter (1988),
@@ -22,6 +23,25 @@ P_DYSP = (0.1, 0.7, 0.8, 0.9)           # dyspnoea | (bronc, either) = (no, no),
 
 # Training clinics: (P(smoke = yes), P(asia = yes)).
 CLINICS = {"inland": (0.3, 0.01), "port": (0.7, 0.1)}
+
+
+def _probabilities(name: str, public: Sequence[float], ranges: Sequence[tuple[float, float]], what: str) -> list[Param]:
+    return [Param(f"{name}{i}" if len(public) > 1 else name, p, lo, hi, description=f"{what} ({i})" if len(public) > 1
+                  else what) for i, (p, (lo, hi)) in enumerate(zip(public, ranges))]
+
+
+# Hidden instances: every published probability varies in a range around it (the OR stays an OR), as do
+# the clinics. Indices follow the parent configurations of the constants above.
+ASIA_SPACE = InstanceSpace(tuple(
+    _probabilities("p_asia", [P_ASIA], [(0.005, 0.03)], "P(asia), base SCM")
+    + _probabilities("p_tub", P_TUB, [(0.005, 0.02), (0.03, 0.1)], "P(tub | asia)")
+    + _probabilities("p_smoke", [P_SMOKE], [(0.4, 0.6)], "P(smoke), base SCM")
+    + _probabilities("p_lung", P_LUNG, [(0.005, 0.03), (0.05, 0.2)], "P(lung | smoke)")
+    + _probabilities("p_bronc", P_BRONC, [(0.2, 0.4), (0.5, 0.7)], "P(bronc | smoke)")
+    + _probabilities("p_xray", P_XRAY, [(0.02, 0.1), (0.9, 0.99)], "P(xray | either)")
+    + _probabilities("p_dysp", P_DYSP, [(0.05, 0.15), (0.6, 0.8), (0.7, 0.9), (0.85, 0.95)], "P(dysp | bronc, either)")
+    + _probabilities("inland", CLINICS["inland"], [(0.2, 0.4), (0.005, 0.02)], "inland clinic: P(smoke), P(asia)")
+    + _probabilities("port", CLINICS["port"], [(0.6, 0.8), (0.05, 0.15)], "port clinic: P(smoke), P(asia)")))
 
 
 def _cpt(p_yes: Sequence[float], parents: Sequence[str] = ()) -> CPT:
@@ -106,33 +126,51 @@ class Asia(CausalEnv):
       strikes independently with probability p in {0.3, 0.6}:
       P(bronc | smoke) = 1 - (1 - P_0(bronc | smoke)) (1 - p).
 
+    ## Hidden instances
+    A hidden instance keeps the graph and the deterministic OR, and draws every other
+    probability in a range around the published one: P(asia) in [0.005, 0.03], P(tub | asia)
+    in [0.005, 0.02] / [0.03, 0.1], P(smoke) in [0.4, 0.6], P(lung | smoke) in [0.005, 0.03] /
+    [0.05, 0.2], P(bronc | smoke) in [0.2, 0.4] / [0.5, 0.7], P(xray | either) in [0.02, 0.1] /
+    [0.9, 0.99], P(dysp | bronc, either) in [0.05, 0.15], [0.6, 0.8], [0.7, 0.9], [0.85, 0.95],
+    and the clinics' (P(smoke), P(asia)) in [0.2, 0.4] x [0.005, 0.02] (inland) and
+    [0.6, 0.8] x [0.05, 0.15] (port). Feature columns are anonymised (x0, x1, x2) and permuted,
+    and each column's codes may be reversed (1 = no). Shifts keep their names and severities
+    (relative to the instance's probabilities).
+
     ## Version History
     - v0: initial version.
+    - (no new version) hidden instances added: the public instance's data are unchanged.
     """
 
     id = "Asia-v0"
     summary = "The classic Asia (chest clinic) Bayesian network with hidden nodes; exact pgmpy ground truth."
+    instance_space = ASIA_SPACE
+
+    def _p(self, name: str, count: int) -> list[float]:
+        return [self.param(f"{name}{i}") for i in range(count)] if count > 1 else [self.param(name)]
 
     def build_scm(self) -> SCM:
+        p = self._p
         return SCM([
-            Variable("asia", _cpt([P_ASIA]), description="visited Asia (1 = yes)"),
-            Variable("tub", _cpt(P_TUB, ("asia",)), hidden=True, description="tuberculosis (1 = yes)"),
-            Variable("smoke", _cpt([P_SMOKE]), hidden=True, description="smoker (1 = yes)"),
-            Variable("lung", _cpt(P_LUNG, ("smoke",)), hidden=True, description="lung cancer (1 = yes)"),
-            Variable("bronc", _cpt(P_BRONC, ("smoke",)), description="bronchitis (1 = yes)"),
+            Variable("asia", _cpt(p("p_asia", 1)), description="visited Asia (1 = yes)"),
+            Variable("tub", _cpt(p("p_tub", 2), ("asia",)), hidden=True, description="tuberculosis (1 = yes)"),
+            Variable("smoke", _cpt(p("p_smoke", 1)), hidden=True, description="smoker (1 = yes)"),
+            Variable("lung", _cpt(p("p_lung", 2), ("smoke",)), hidden=True, description="lung cancer (1 = yes)"),
+            Variable("bronc", _cpt(p("p_bronc", 2), ("smoke",)), description="bronchitis (1 = yes)"),
             Variable("either", _cpt(P_EITHER, ("lung", "tub")), hidden=True,
                      description="tuberculosis or lung cancer (1 = yes)"),
-            Variable("xray", _xray(P_XRAY), description="abnormal chest X-ray (1 = yes)"),
-            Variable("dysp", _cpt(P_DYSP, ("bronc", "either")), role="target", description="dyspnoea (1 = yes)"),
+            Variable("xray", _xray(p("p_xray", 2)), description="abnormal chest X-ray (1 = yes)"),
+            Variable("dysp", _cpt(p("p_dysp", 4), ("bronc", "either")), role="target", description="dyspnoea (1 = yes)"),
         ], name=self.id)
 
     def build_domains(self) -> Sequence[Domain]:
         return [Domain(name, {"smoke": _cpt([p_smoke]), "asia": _cpt([p_asia])},
                        f"P(smoke) = {p_smoke:g}, P(asia) = {p_asia:g}")
-                for name, (p_smoke, p_asia) in CLINICS.items()]
+                for name, (p_smoke, p_asia) in ((n, tuple(self._p(n, 2))) for n in CLINICS)]
 
     def build_shifts(self) -> Sequence[Shift]:
-        base = np.asarray(P_XRAY)
+        base = np.asarray(self._p("p_xray", 2))
+        bronc = np.asarray(self._p("p_bronc", 2))
 
         def noisy(q: float) -> dict:
             return {"xray": _xray((1 - q) * base + q * 0.5)}
@@ -141,7 +179,7 @@ class Asia(CausalEnv):
             return {"xray": _xray((1 - s) * base + s * (1 - base))}
 
         def outbreak(p: float) -> dict:
-            return {"bronc": _cpt(1 - (1 - np.asarray(P_BRONC)) * (1 - p), ("smoke",))}
+            return {"bronc": _cpt(1 - (1 - bronc) * (1 - p), ("smoke",))}
 
         return [
             Shift("smoking", "confounder", (0.1, 0.9), lambda p: {"smoke": _cpt([p])},

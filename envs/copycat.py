@@ -148,8 +148,16 @@ class Copycat(EpisodicEnv):
     the car moves off): mu(ahead & stopped) per step, 5.7% (city) and 2.2% (highway) of
     the expert's long-run reward.
 
+    ## Hidden instances
+    A hidden instance randomises what a policy could hard-code: its feature columns (and the
+    gym observation) are anonymised (x0, x1) and permuted, and each column's codes may be
+    reversed (distance 2 - d; a light that reads 1 when it is off), so "brake when the light
+    is on" is not a rule one can write down from the public instance. The traffic regimes stay
+    the public ones, as do the exact policy values.
+
     ## Version History
     - v0: initial version.
+    - (no new version) hidden instances added: the public instance's data are unchanged.
     """
 
     id = "Copycat-v0"
@@ -210,10 +218,10 @@ class Copycat(EpisodicEnv):
         for k, t, m in groups:
             if m == 0:
                 continue
-            gen = rng(seed, self.id, "demonstrations", "train" if test_set == "id" else test_set, str(k))
+            gen = rng(seed, self.stream, "demonstrations", "train" if test_set == "id" else test_set, str(k))
             part = _rollout_expert(t, m, horizon, gen)
             part["episode_ids"] = part["episode_ids"] + first
             part["domains"] = np.full(len(part["actions"]), k, dtype=np.int64)
             parts.append(part)
             first += m
-        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+        return self.observed({key: np.concatenate([p[key] for p in parts]) for key in parts[0]})

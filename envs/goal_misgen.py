@@ -126,8 +126,16 @@ class GoalMisgen(EpisodicEnv):
     trajectories; their t = 0 rows have exactly the SCM's law (later rows are
     closer to the coin, so the coin is seen more often there).
 
+    ## Hidden instances
+    A hidden instance randomises what a policy could hard-code: its feature columns (and the
+    gym observation) are anonymised (x0, x1, x2) and permuted, and each column's codes may be
+    reversed (agent cell 8 - x, direction codes 2 - d), so neither the flag's column nor the
+    meaning of "left" in it carry over from the public instance. The level generator (flag-coin
+    agreement, start and coin laws) stays the public one, as do the exact policy values.
+
     ## Version History
     - v0: initial version.
+    - (no new version) hidden instances added: the public instance's data are unchanged.
     """
 
     id = "GoalMisgen-v0"
@@ -188,7 +196,7 @@ class GoalMisgen(EpisodicEnv):
         levels split evenly over the domains (contiguous blocks of episodes, like `dataset`)."""
         n = check_n(n_episodes)
         check_seed(seed)
-        gen = rng(seed, self.id, "demonstrations", "train" if test_set == "id" else test_set)
+        gen = rng(seed, self.stream, "demonstrations", "train" if test_set == "id" else test_set)
         specs = level_specs(test_set)
         sizes = [n // len(specs) + (k < n % len(specs)) for k in range(len(specs))]
         parts = [sample_levels(spec, m, gen) for (_, spec), m in zip(specs, sizes)]
@@ -199,4 +207,4 @@ class GoalMisgen(EpisodicEnv):
             domain = np.full(n, list(DOMAIN_SPECS).index(test_set) if test_set in DOMAIN_SPECS else -1)
         out = rollout_expert(start, coin, flag)
         out["domains"] = domain[out["episode_ids"]]
-        return out
+        return self.observed(out)

@@ -7,9 +7,10 @@ from functools import cached_property
 
 import numpy as np
 
+from causalbench.env.instances import InstanceSpace
 from causalbench.scm import rng
 
-from causalbench.envs.ice_cream import A, P_SALE, IceCreamShorts
+from causalbench.envs.ice_cream import A, ICE_CREAM_SPACE, P_SALE, IceCreamShorts
 
 EMBED_DIM = 64
 EMBED_WIDTH = 32            # units of the first tanh layer
@@ -71,18 +72,36 @@ class IceCreamHD(IceCreamShorts):
     As in `IceCreamShorts-v1`: do(sale_day = w) seeing the (rendered) day; for scoring, the
     action-set inputs are rendered too.
 
+    ## Hidden instances
+    The latent world varies as in `IceCreamShorts-v1`'s hidden instances (coefficients with random
+    signs, sale rate, climate gap), and each instance draws its own embedding (W1, b1, W2, b2 and
+    Q from the instance seed), so the public `decode` says nothing about an instance's columns.
+    The latents are standardised with the instance's own training moments.
+
     ## Version History
     - v0: initial version (IceCreamShorts-v0's ice-cream decision).
     - v1: the decision of IceCreamShorts-v1 (run a sale); the same embedding.
+    - (no new version) hidden instances added: the public instance's data are unchanged.
     """
 
     id = "IceCreamHD-v1"
     summary = "IceCreamShorts rendered into a 64-dim nonlinear observation: roles live in latent space."
+    instance_space = InstanceSpace(ICE_CREAM_SPACE.params, columns=False,
+                                   notes="a fresh random embedding (W1, b1, W2, b2, Q) per instance")
+
+    @cached_property
+    def latent_moments(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(means, sds) of the latents over the training mixture, which standardise them before embedding."""
+        if self.instance.public:
+            return LATENT_MEAN, LATENT_SD
+        a, m, p = self.param("a"), self.param("climate"), self.param("p_sale")
+        return (0.0, p), (math.sqrt(a * a * (1.0 + m * m) + 1.0), math.sqrt(p * (1.0 - p)))
 
     @cached_property
     def embedding(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(W1, b1, W2, b2, Q) of the fixed observation map."""
-        gen = rng(EMBED_SEED, EMBEDDING_STREAM, "embedding")
+        gen = (rng(EMBED_SEED, EMBEDDING_STREAM, "embedding") if self.instance.public
+               else rng(self.instance.seed, self.id, "instance", "embedding"))
         k, inner = len(self.variables), EMBED_DIM - len(self.variables)
         W1 = gen.normal(0.0, 1.5 / math.sqrt(k), size=(k, EMBED_WIDTH))
         b1 = gen.normal(0.0, 0.5, size=EMBED_WIDTH)
@@ -97,7 +116,8 @@ class IceCreamHD(IceCreamShorts):
     def render(self, V: np.ndarray) -> np.ndarray:
         """Latent rows (n, 2), columns = `variables` -> observations (n, 64)."""
         W1, b1, W2, b2, Q = self.embedding
-        z = (np.asarray(V, dtype=np.float64) - LATENT_MEAN) / LATENT_SD
+        mean, sd = self.latent_moments
+        z = (np.asarray(V, dtype=np.float64) - mean) / sd
         h = np.tanh(np.tanh(z @ W1 + b1) @ W2 + b2)
         return np.concatenate([h, z], axis=1) @ Q
 
@@ -105,7 +125,8 @@ class IceCreamHD(IceCreamShorts):
         """The latent rows behind observations X: the exact inverse of `render` (up to rounding)."""
         Q = self.embedding[4]
         z = np.asarray(X, dtype=np.float64) @ Q[-len(self.variables):].T
-        return z * LATENT_SD + LATENT_MEAN
+        mean, sd = self.latent_moments
+        return z * sd + mean
 
     @property
     def feature_names(self) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from causalbench.env.base import CausalEnv, Domain, Shift
+from causalbench.env.instances import InstanceSpace, Param
 from causalbench.scm import SCM, Bernoulli, Linear, Normal, Soft, Variable
 
 # Structural coefficients (see the class docstring): I = A*T + e_I, S = B*T + C*W + e_S.
@@ -14,6 +15,17 @@ A, B, C = 2.0, 1.5, 2.0
 P_SALE = 2 / 7
 PROMOTION_COST = 0.2   # v0: cost per unit of pushed ice cream
 SALE_COST = 1.0        # v1: what a sale costs (it adds C = 2 to shorts sales)
+CLIMATE = 0.5          # the training climates: T ~ N(-+CLIMATE, 1)
+
+# Hidden instances (see `causalbench.env.instances`): the structural coefficients, the sale rate and the
+# climate gap vary; the graph, the shifts and the decision (a sale costs 1 and adds at least 1.5) do not.
+ICE_CREAM_SPACE = InstanceSpace((
+    Param("a", A, 1.0, 3.0, signed=True, description="ice cream on temperature (its sign too)"),
+    Param("b", B, 1.0, 2.0, signed=True, description="shorts on temperature"),
+    Param("c", C, 1.5, 3.0, description="effect of a sale on shorts"),
+    Param("p_sale", P_SALE, 0.15, 0.45, description="P(sale day)"),
+    Param("climate", CLIMATE, 0.3, 0.8, description="training climates T ~ N(-+climate, 1)"),
+))
 
 
 class IceCreamShorts(CausalEnv):
@@ -63,34 +75,47 @@ class IceCreamShorts(CausalEnv):
     constant predictor, which knows nothing, is optimal too: the task cannot tell a
     causal model from an ignorant one.
 
+    ## Hidden instances
+    The public instance is the one above. A hidden instance (`make(id, instance=seed)`) draws
+    I = a T + e_I with |a| in [1, 3] and a random sign, S = b T + c W + e_S with |b| in [1, 2]
+    (random sign) and c in [1.5, 3], P(sale) in [0.15, 0.45] and climates T ~ N(-+m, 1) with
+    m in [0.3, 0.8]; its feature columns are anonymised (x0, x1) and permuted, and sale_day's
+    codes are kept (it is the action). Shifts keep their names and severities (relative to the
+    instance's own coefficients); running a sale stays optimal (it adds c >= 1.5 and costs 1).
+
     ## Version History
     - v0: initial version.
     - v1: the decision task is the sale (v0's ice-cream decision could not separate a causal
       model from a constant one). Same SCM, domains and shifts.
+    - (no new version) hidden instances added: the public instance's data are unchanged.
     """
 
     id = "IceCreamShorts-v1"
     summary = "Hidden temperature drives ice-cream and shorts sales; ice cream is a confounded proxy."
     action = "sale_day"
+    instance_space = ICE_CREAM_SPACE
 
     def build_scm(self) -> SCM:
+        a, b, c = self.param("a"), self.param("b"), self.param("c")
         return SCM([
             Variable("temperature", Normal(0.0, 1.0), hidden=True, description="daily temperature (standardised)"),
-            Variable("ice_cream", Linear({"temperature": A}), description="ice-cream sales"),
-            Variable("sale_day", Bernoulli(P_SALE), description="the shop runs a sale"),
-            Variable("shorts", Linear({"temperature": B, "sale_day": C}), role="target", description="shorts sales"),
+            Variable("ice_cream", Linear({"temperature": a}), description="ice-cream sales"),
+            Variable("sale_day", Bernoulli(self.param("p_sale")), description="the shop runs a sale"),
+            Variable("shorts", Linear({"temperature": b, "sale_day": c}), role="target", description="shorts sales"),
         ], name=self.id)
 
     def build_domains(self) -> Sequence[Domain]:
-        return [Domain("cool", {"temperature": Soft(mean=-0.5)}, "cool climate"),
-                Domain("warm", {"temperature": Soft(mean=0.5)}, "warm climate")]
+        m = self.param("climate")
+        return [Domain("cool", {"temperature": Soft(mean=-m)}, "cool climate"),
+                Domain("warm", {"temperature": Soft(mean=m)}, "warm climate")]
 
     def build_shifts(self) -> Sequence[Shift]:
+        a = self.param("a")
         return [
             Shift("kiosk_closed", "spurious_break", (0.5, 1.0),
-                  lambda s: {"ice_cream": Linear({"temperature": A * (1 - s)})}, "ice cream decouples from temperature"),
+                  lambda s: {"ice_cream": Linear({"temperature": a * (1 - s)})}, "ice cream decouples from temperature"),
             Shift("kiosk_reversed", "spurious_reversal", (0.5, 1.0),
-                  lambda s: {"ice_cream": Linear({"temperature": -A * s})}, "ice cream sells on cold days"),
+                  lambda s: {"ice_cream": Linear({"temperature": -a * s})}, "ice cream sells on cold days"),
             Shift("heatwave", "confounder", (1.0, 2.0),
                   lambda s: {"temperature": Soft(mean=s)}, "the hidden temperature shifts up"),
             Shift("sale_days", "causal_covariate", (0.6, 0.9),

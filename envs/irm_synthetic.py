@@ -10,6 +10,7 @@ import numpy as np
 
 from causalbench.data import Dataset
 from causalbench.env.base import CausalEnv, Domain, Shift
+from causalbench.env.instances import InstanceSpace
 from causalbench.env.mixture import Mixture
 from causalbench.errors import SCMError
 from causalbench.scm import SCM, Linear, Normal, Soft, Variable, exact, rng
@@ -147,14 +148,18 @@ class IRMSynthetic(CausalEnv):
     id = "IRMSynthetic-v0"
     summary = "Arjovsky et al. (2019) 10-dim chain SEM (FOU/FOS/POU/POS...): recover causal weights, ignore effects."
 
-    def __init__(self, setting: str = "FOU", dim: int = 10, sem_seed: int = 0) -> None:
+    instance_space = InstanceSpace((), notes="the paper's SEM stays as chosen (`sem_seed` draws the weights of the P "
+                                   "and S settings; FOU has none): an instance anonymises and permutes the columns "
+                                   "of an unscrambled setting")
+
+    def __init__(self, setting: str = "FOU", dim: int = 10, sem_seed: int = 0, instance: int | None = None) -> None:
         if setting not in SETTINGS:
             raise SCMError(f"{self.id}: setting must be one of {', '.join(SETTINGS)}, got {setting!r}")
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 2 or dim % 2:
             raise SCMError(f"{self.id}: dim must be an even integer >= 2, got {dim!r}")
         if isinstance(sem_seed, bool) or not isinstance(sem_seed, (int, np.integer)) or sem_seed < 0:
             raise SCMError(f"{self.id}: sem_seed must be an integer >= 0, got {sem_seed!r}")
-        super().__init__(setting=setting, dim=int(dim), sem_seed=int(sem_seed))
+        super().__init__(setting=setting, dim=int(dim), sem_seed=int(sem_seed), instance=instance)
 
     # ---------------------------------------------------------- the model
 
@@ -221,12 +226,12 @@ class IRMSynthetic(CausalEnv):
     def render(self, V: np.ndarray) -> np.ndarray:
         """Observed variables [x, z] (n, dim) -> features [x, z] @ S (the paper's scramble; identity if unscrambled)."""
         V = np.asarray(V, dtype=np.float64)
-        return V @ self.sem.scramble if self.options["setting"][2] == "S" else V
+        return V @ self.sem.scramble if self.options["setting"][2] == "S" else super().render(V)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
         if self.options["setting"][2] != "S":
-            return self.variables
+            return super().feature_names
         width = len(str(self.options["dim"]))
         return tuple(f"s{i + 1:0{width}d}" for i in range(self.options["dim"]))
 
@@ -247,6 +252,6 @@ class IRMSynthetic(CausalEnv):
         """
         envs = tuple(float(e) for e in env_list)
         scms = [self.scm.do(self.environment(e)) for e in envs]
-        mix = Mixture(scms, [f"e={e:g}" for e in envs], n * len(envs), seed, (self.id, "paper_environments"))
+        mix = Mixture(scms, [f"e={e:g}" for e in envs], n * len(envs), seed, (self.stream, "paper_environments"))
         return self._to_dataset(mix.sample(), "paper_environments", n * len(envs), seed,
                                 {"env_list": list(envs)}, mix.labels)

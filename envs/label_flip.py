@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from causalbench.env.base import CausalEnv, Domain, Shift
+from causalbench.env.instances import InstanceSpace, Param
 from causalbench.env.truth import GroundTruth
 from causalbench.errors import SCMError
 from causalbench.scm import CPT, SCM, Bernoulli, Linear, Soft, Threshold, Variable
@@ -19,6 +20,18 @@ INK = (0.05, 0.85)           # P(ink mark | melanoma = 0), P(ink mark | melanoma
 INK_UNINFORMATIVE = 0.45     # a marking rate that ignores the label
 # Training clinics: (P(fair skin), P(ink mark | melanoma = 1)).
 CLINICS = {"north": (0.6, 0.9), "south": (0.2, 0.8)}
+# Hidden instances: the confounding, the probit coefficients, the marking rates and the clinics vary.
+LABEL_FLIP_SPACE = InstanceSpace((
+    Param("sun_fair", SUN_FAIR, -1.5, -0.5, description="effect of fair skin on sun exposure"),
+    Param("risk_sun", RISK_SUN, 0.6, 1.4, description="probit weight of sun exposure"),
+    Param("risk_fair", RISK_FAIR, 1.0, 2.0, description="probit weight of fair skin"),
+    Param("intercept", RISK_INTERCEPT, -1.5, -0.5, description="probit intercept"),
+    Param("ink_benign", INK[0], 0.02, 0.1, description="P(mark | benign)"),
+    Param("north_fair", CLINICS["north"][0], 0.5, 0.7, description="P(fair skin), north clinic"),
+    Param("north_mark", CLINICS["north"][1], 0.8, 0.95, description="P(mark | melanoma), north clinic"),
+    Param("south_fair", CLINICS["south"][0], 0.1, 0.3, description="P(fair skin), south clinic"),
+    Param("south_mark", CLINICS["south"][1], 0.7, 0.85, description="P(mark | melanoma), south clinic"),
+))
 
 
 def _ink(p_benign: float, p_malignant: float) -> CPT:
@@ -177,32 +190,55 @@ class LabelFlip(CausalEnv):
       opposite convention: P(W | Y) = (1 - s) P_0(W | Y) + s P_0(W | 1 - Y).
     - `sunny_region@m` (causal_covariate): X = m - U + N(0, 1), m in {1, 2}.
 
+    ## Hidden instances
+    A hidden instance draws X = k U + N(0, 1) with k in [-1.5, -0.5], the probit
+    Y = 1[t + b X + c U + N(0, 1) > 0] with b in [0.6, 1.4], c in [1, 2], t in [-1.5, -0.5],
+    P(mark | benign) in [0.02, 0.1], and the clinics' P(fair skin) in [0.5, 0.7] (north) and
+    [0.1, 0.3] (south) and P(mark | melanoma) in [0.8, 0.95] and [0.7, 0.85]. The base SCM's
+    P(U = 1) is the clinics' mean and its P(mark | melanoma) theirs too. Feature columns are
+    anonymised (x0, x1) and permuted; the mark's codes may be reversed. Shifts keep their names
+    and severities (relative to the instance's marking rates).
+
     ## Version History
     - v0: initial version.
+    - (no new version) hidden instances added: the public instance's data are unchanged.
     """
 
     id = "LabelFlip-v0"
     summary = "An anti-causal child of a binary label whose sign flips under shift."
     Truth = LabelFlipTruth
+    instance_space = LABEL_FLIP_SPACE
+
+    def _clinics(self) -> dict[str, tuple[float, float]]:
+        return {name: (self.param(f"{name}_fair"), self.param(f"{name}_mark")) for name in CLINICS}
+
+    def _ink_rates(self) -> tuple[float, float]:
+        """(P(mark | benign), P(mark | melanoma)) of the base SCM."""
+        if self.instance.public:
+            return INK
+        return self.param("ink_benign"), (self.param("north_mark") + self.param("south_mark")) / 2
 
     def build_scm(self) -> SCM:
+        p_fair = P_FAIR if self.instance.public else (self.param("north_fair") + self.param("south_fair")) / 2
         return SCM([
-            Variable("fair_skin", Bernoulli(P_FAIR), hidden=True, description="fair skin type (1 = yes)"),
-            Variable("sun_exposure", Linear({"fair_skin": SUN_FAIR}, std=1.0),
+            Variable("fair_skin", Bernoulli(p_fair), hidden=True, description="fair skin type (1 = yes)"),
+            Variable("sun_exposure", Linear({"fair_skin": self.param("sun_fair")}, std=1.0),
                      description="cumulative sun exposure (standardised)"),
-            Variable("melanoma", Threshold({"sun_exposure": RISK_SUN, "fair_skin": RISK_FAIR},
-                                           intercept=RISK_INTERCEPT), role="target",
+            Variable("melanoma", Threshold({"sun_exposure": self.param("risk_sun"),
+                                            "fair_skin": self.param("risk_fair")},
+                                           intercept=self.param("intercept")), role="target",
                      description="lesion is a melanoma (1 = yes)"),
-            Variable("ink_mark", _ink(*INK), description="surgical ink mark on the image (1 = yes)"),
+            Variable("ink_mark", _ink(*self._ink_rates()), description="surgical ink mark on the image (1 = yes)"),
         ], name=self.id)
 
     def build_domains(self) -> Sequence[Domain]:
-        return [Domain(name, {"fair_skin": Bernoulli(p_fair), "ink_mark": _ink(INK[0], p_mark)},
+        benign = self.param("ink_benign")
+        return [Domain(name, {"fair_skin": Bernoulli(p_fair), "ink_mark": _ink(benign, p_mark)},
                        f"P(fair skin) = {p_fair:g}, P(mark | melanoma) = {p_mark:g}")
-                for name, (p_fair, p_mark) in CLINICS.items()]
+                for name, (p_fair, p_mark) in self._clinics().items()]
 
     def build_shifts(self) -> Sequence[Shift]:
-        p0, p1 = INK
+        p0, p1 = self._ink_rates()
 
         def unreliable(q: float) -> dict:
             return {"ink_mark": _ink(p0 + q * (INK_UNINFORMATIVE - p0), p1 + q * (INK_UNINFORMATIVE - p1))}

@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from causalbench.env.base import CausalEnv, Domain, Shift
+from causalbench.env.instances import InstanceSpace, Param
 from causalbench.errors import SCMError
 from causalbench.scm import MLP, SCM, Additive, Bernoulli, Linear, Mechanism, Normal, Soft, Variable, rng
 from causalbench.scm.mechanisms import Scratch
@@ -29,6 +30,11 @@ MAX_HIDDEN = 12             # exact inference enumerates the 2^n_hidden hidden c
 P_HIDDEN = 0.4              # P(h = 1) of every hidden confounder in the base SCM
 DOMAINS = (("calm", 0.2), ("turbulent", 0.6))   # training domains: every hidden confounder ~ Bernoulli(p)
 PILOT_UNITS = 4096          # fixed-seed units used to scale mechanisms at construction
+# Hidden instances: the graph itself (and its density); names x0.. are already shuffled per graph.
+RANDOM_SCM_SPACE = InstanceSpace((
+    Param("graph_seed", 0, 1, 2**31 - 1, integer=True, description="the random graph and mechanisms"),
+    Param("density", 0.3, 0.2, 0.4, digits=2, description="edge probability"),
+), columns=False, notes="variable names are shuffled by the graph draw, so the column index says nothing")
 
 
 def _sig6(x: float) -> float:
@@ -141,17 +147,28 @@ class RandomSCM(CausalEnv):
     - `spurious_reversal@c` (spurious_reversal): link inputs enter scaled by -c, c in {0.5, 1}.
     - `causal_shift@s` (causal_covariate): root causes ~ N(s, 1), s in {1, 2}.
 
+    ## Hidden instances
+    A hidden instance (`make(id, instance=seed)`) draws the graph itself: `graph_seed` in
+    [1, 2^31) and `density` in [0.2, 0.4] (two decimals), replacing those options;
+    `n_nodes`, `n_hidden` and `nonlinearity` stay as given. The names x0.. are shuffled by
+    every graph draw, so no column layout is needed on top.
+
     ## Version History
     - v0: continuous N(0, 1) hidden confounders (no exact Bayes predictor; retired).
     - v1: binary hidden confounders and children linear in `y`, so every reference is exact.
+    - (no new version) hidden instances added: the public instance's data are unchanged.
     """
 
     id = "RandomSCM-v1"
     summary = "A random nonlinear SCM family with hidden confounders and exact ground truth, for scaling studies."
     Truth = RandomSCMTruth
+    instance_space = RANDOM_SCM_SPACE
 
     def __init__(self, n_nodes: int = 8, n_hidden: int = 2, density: float = 0.3, nonlinearity: str = "tanh",
-                 graph_seed: int = 0) -> None:
+                 graph_seed: int = 0, instance: int | None = None) -> None:
+        if instance is not None:  # a hidden instance draws the graph (see "Hidden instances")
+            drawn = self.instance_space.draw(instance, self.id)
+            graph_seed, density = drawn["graph_seed"], drawn["density"]
         def integer(name: str, value: Any, low: int, high: int | None = None) -> int:
             bad = isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low
             if bad or (high is not None and value > high):
@@ -166,7 +183,7 @@ class RandomSCM(CausalEnv):
         if nonlinearity not in NONLINEARITIES:
             raise SCMError(f"{self.id}: nonlinearity must be one of {', '.join(NONLINEARITIES)}, got {nonlinearity!r}")
         super().__init__(n_nodes=n_nodes, n_hidden=n_hidden, density=float(density), nonlinearity=nonlinearity,
-                         graph_seed=graph_seed)
+                         graph_seed=graph_seed, instance=instance)
 
     @cached_property
     def layout(self) -> Layout:

@@ -7,9 +7,22 @@ from typing import Sequence
 import numpy as np
 
 from causalbench.env.base import CausalEnv, Domain, Shift
+from causalbench.env.instances import InstanceSpace, Param
 from causalbench.scm import CPT, SCM, Bernoulli, Logistic, Soft, Variable
 
 TREATMENT_COST = 0.05
+# Hidden instances: every probability and logit weight varies in a range that keeps the story (a helpful
+# treatment, severe cases treated more often and recovering less).
+TREATMENT_SPACE = InstanceSpace((
+    Param("p_severe", 0.5, 0.35, 0.65, description="P(severity = 1)"),
+    Param("p_old", 0.4, 0.2, 0.6, description="P(old)"),
+    Param("symptoms_severe", 0.8, 0.7, 0.9, description="P(symptoms | severe)"),
+    Param("symptoms_mild", 0.2, 0.1, 0.3, description="P(symptoms | mild)"),
+    Param("triage", 3.0, 2.5, 3.5, description="logit weight of severity on treatment (strict hospital; lenient: half)"),
+    Param("effect", 1.0, 0.75, 1.25, description="logit effect of treatment on recovery"),
+    Param("harm", 3.0, 2.5, 3.5, description="logit effect of severity against recovery"),
+    Param("age", 0.8, 0.5, 1.1, description="logit effect of old age against recovery"),
+))
 
 
 def _symptoms(p_if_severe: float, p_if_mild: float) -> CPT:
@@ -54,32 +67,46 @@ class TreatmentRecovery(CausalEnv):
     Observation: (old, symptoms); action: treat or not (Discrete(2));
     reward = recovered - 0.05 * treated. Treating is optimal for everyone.
 
+    ## Hidden instances
+    A hidden instance draws P(H) in [0.35, 0.65], P(A) in [0.2, 0.6], P(S | severe) in
+    [0.7, 0.9], P(S | mild) in [0.1, 0.3], the strict triage weight w in [2.5, 3.5] (intercept
+    -w/2; the lenient hospital halves both), and the recovery logit 1.5 + b T - h H - g A with
+    b in [0.75, 1.25], h in [2.5, 3.5], g in [0.5, 1.1]. Its feature columns are anonymised
+    (x0, x1, x2) and permuted, and the codes of `old` and `symptoms` may be reversed (the
+    action keeps its codes). Shifts keep their names and severities.
+
     ## Version History
     - v0: initial version.
+    - (no new version) hidden instances added: the public instance's data are unchanged.
     """
 
     id = "TreatmentRecovery-v0"
     summary = "Hidden severity makes a helpful treatment look harmful in the records (Simpson's paradox)."
     action = "treated"
+    instance_space = TREATMENT_SPACE
 
     def build_scm(self) -> SCM:
+        w, p = self.param("triage"), self.param
         return SCM([
-            Variable("severity", Bernoulli(0.5), hidden=True, description="disease severity"),
-            Variable("old", Bernoulli(0.4), description="patient over 65"),
-            Variable("symptoms", _symptoms(0.8, 0.2), description="visible symptoms"),
-            Variable("treated", Logistic({"severity": 3.0}, intercept=-1.5), description="treated"),
-            Variable("recovered", Logistic({"treated": 1.0, "severity": -3.0, "old": -0.8}, intercept=1.5),
-                     role="target", description="recovered"),
+            Variable("severity", Bernoulli(p("p_severe")), hidden=True, description="disease severity"),
+            Variable("old", Bernoulli(p("p_old")), description="patient over 65"),
+            Variable("symptoms", _symptoms(p("symptoms_severe"), p("symptoms_mild")), description="visible symptoms"),
+            Variable("treated", Logistic({"severity": w}, intercept=-w / 2), description="treated"),
+            Variable("recovered", Logistic({"treated": p("effect"), "severity": -p("harm"), "old": -p("age")},
+                                           intercept=1.5), role="target", description="recovered"),
         ], name=self.id)
 
     def build_domains(self) -> Sequence[Domain]:
+        w = self.param("triage")
         return [Domain("strict", {}, "triage strongly follows severity"),
-                Domain("lenient", {"treated": Logistic({"severity": 1.5}, intercept=-0.75)},
+                Domain("lenient", {"treated": Logistic({"severity": w / 2}, intercept=-w / 4)},
                        "triage weakly follows severity")]
 
     def build_shifts(self) -> Sequence[Shift]:
+        hi, lo = self.param("symptoms_severe"), self.param("symptoms_mild")
+
         def unreliable(q: float) -> dict:
-            return {"symptoms": _symptoms(0.8 + q * (0.5 - 0.8), 0.2 + q * (0.5 - 0.2))}
+            return {"symptoms": _symptoms(hi + q * (0.5 - hi), lo + q * (0.5 - lo))}
 
         return [
             Shift("severe_cases", "confounder", (0.2, 0.8), lambda p: {"severity": Bernoulli(p)},

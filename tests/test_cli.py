@@ -100,14 +100,14 @@ def test_hparams_reach_the_selected_methods_records(tmp_path) -> None:
 
 def test_evaluate_records_hparams_in_the_submission(tmp_path) -> None:
     path = tmp_path / "sub.json"
-    assert main(["evaluate", "erm-linear", "--suite", "smoke-v2", "--hparams", "ridge=0.5", "--out", str(path),
+    assert main(["evaluate", "erm-linear", "--suite", "smoke-v3", "--hparams", "ridge=0.5", "--out", str(path),
                  "--jobs", "1", "--no-progress"]) == 0
     assert json.loads(path.read_text())["hparams"]["ridge"] == 0.5
 
 
 def test_make_refuses_unknown_options_naming_the_accepted_ones() -> None:
-    with one_line_error("IceCreamShorts-v1: bad options ['bogus']: it takes no options"):
+    with one_line_error("IceCreamShorts-v1: bad options ['bogus']: accepted options: instance"):
         cb.make("IceCreamShorts-v1", bogus=1)
-    with one_line_error("accepted options: n_nodes, n_hidden, density, nonlinearity, graph_seed"):
+    with one_line_error("accepted options: n_nodes, n_hidden, density, nonlinearity, graph_seed, instance"):
         cb.make("RandomSCM-v1", colour="red")
     assert cb.make("RandomSCM-v1", n_nodes=6).options["n_nodes"] == 6

@@ -15,6 +15,7 @@ from gymnasium.utils.env_checker import check_env
 import causalbench as cb
 from causalbench.env.registry import ENVS
 from causalbench.env.gym_registration import NAMESPACE
+from causalbench.testing import check_bayes_predictors, check_causal_reference
 
 ENV_IDS = cb.list_envs()
 SECTIONS = ("## Description", "## Variables", "## Roles", "## Domains", "## Shifts", "## Version History")
@@ -71,27 +72,12 @@ def test_test_sets(env) -> None:
 def test_bayes_predictor_of_every_test_set_is_a_conditional_expectation(env) -> None:
     """E[(Y - Bayes_t(X)) g(X)] = 0 on a fresh large sample of each test distribution, for test functions g of the
     observed variables (within 5 standard errors): an independent Monte-Carlo check of the exact truth."""
-    n = 20_000
-    for t in env.test_set_names():
-        sample, _ = env.test_sample(t, 987, n)
-        V = sample.columns(env.variables)
-        r = sample[env.target] - env.truth.bayes(V, t)
-        tests = [np.ones(n), env.truth.bayes(V, t)]
-        tests += [V[:, j] for j in range(V.shape[1])] + [np.sign(V[:, j] - np.median(V[:, j])) for j in range(V.shape[1])]
-        for g in tests:
-            g = (g - g.mean()) / g.std() if g.std() > 0 else g
-            prod = r * g
-            assert abs(prod.mean()) < 5 * prod.std() / np.sqrt(n) + 1e-12, (env.id, t)
+    check_bayes_predictors(env)
 
 
 def test_causal_reference_matches_monte_carlo_interventions(env) -> None:
     """E[Y | do(X = x)] at a few observed rows x against the mean of Y over paired units under that do()."""
-    V = env.mixture(4, 5, "reference-rows").sample().columns(env.variables)
-    units = env.mixture(40_000, 11, "reference-mc", paired=True)
-    for x in V:
-        y = units.sample({v: float(a) for v, a in zip(env.variables, x)})[env.target]
-        expected = env.truth.causal_reference(x[None, :])[0]
-        assert abs(y.mean() - expected) < 5 * y.std() / np.sqrt(len(y)) + 1e-9, (env.id, x)
+    check_causal_reference(env)
 
 
 def test_references_in_distribution(env) -> None:

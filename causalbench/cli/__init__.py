@@ -29,11 +29,11 @@ for _name, _target, _help in (
     ("scaling", "causalbench.cli.scaling:configure_scaling",
      "does more static data or a bigger model cure causal confusion? (sweep, fits, plots)"),
     ("evaluate", "causalbench.cli.leaderboard:configure_evaluate",
-     "produce a complete leaderboard submission for a registered method"),
+     "evaluate a method on secret hidden instances in isolated workers: its leaderboard entry"),
     ("reproduce", "causalbench.cli.reproduce:configure_reproduce",
      "re-run a published experiment (irm2019) through the baselines, beside the published numbers"),
     ("submit", "causalbench.cli.leaderboard:configure_submit",
-     "validate and re-score a leaderboard submission (--check: validate only, write nothing)"),
+     "validate and re-score a prediction submission, an unverified entry (--check: write nothing)"),
 ):
     COMMANDS.register(_name, _target, summary=_help)
 

@@ -21,6 +21,7 @@ from ..scm import SCM, Bernoulli, Categorical, Intervention, Mechanism, Normal, 
 from ..seeding import check_n, check_seed, derive
 from . import stream
 from .ids import ENV_ID, ID_TEST_SET, parse_test_set, test_set_name
+from .instances import ColumnMap, Instance, InstanceSpace, column_map, draw_instance, stream_key
 from .mixture import Mixture
 from .roles import CAUSAL_ROLES, SPURIOUS_ROLES, graph_roles
 from .truth import GroundTruth
@@ -64,7 +65,9 @@ class CausalEnv:
     """Base class of benchmark environments (subclass it; see `envs/ice_cream.py`).
 
     Subclasses define `id`, `summary`, `build_scm()` and usually `build_domains()`
-    and `build_shifts()`; decision environments also set `action` and `utility`.
+    and `build_shifts()`; decision environments also set `action` and `utility`. A family's
+    `instance_space` declares what varies between its hidden instances (`make(id, instance=s)`);
+    builders read those values with `self.param(name)` (the public values by default).
     """
 
     id: ClassVar[str] = ""
@@ -73,9 +76,11 @@ class CausalEnv:
     episodic: ClassVar[bool] = False   # a multi-step gymnasium task whose observation is the feature row
     test_size: ClassVar[int] = 5000
     Truth: ClassVar[type[GroundTruth]] = GroundTruth   # an env with closed forms of its own subclasses it
+    instance_space: ClassVar[InstanceSpace] = InstanceSpace()   # what hidden instances randomise (env.instances)
 
-    def __init__(self, **options: Any) -> None:
-        self.options = dict(options)
+    def __init__(self, *, instance: int | None = None, **options: Any) -> None:
+        self.instance: Instance = draw_instance(self.instance_space, self.id, instance)
+        self.options = dict(options) if self.instance.public else {**options, "instance": self.instance.seed}
         self.scm = self.build_scm()
         self.domains: tuple[Domain, ...] = tuple(self.build_domains())
         self.shifts: tuple[Shift, ...] = tuple(self.build_shifts())
@@ -97,12 +102,68 @@ class CausalEnv:
         return np.asarray(y, dtype=float)
 
     def render(self, V: np.ndarray) -> np.ndarray:
-        """Observed variables (n, k) -> feature matrix X; identity except for high-dimensional envs."""
-        return V
+        """Observed variables (n, k) -> feature matrix X: the identity for a public instance, the
+        instance's anonymised column layout otherwise; high-dimensional envs embed."""
+        return V if self.columns is None else self.columns.apply(V)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        return self.variables
+        return self.variables if self.columns is None else self.columns.names
+
+    # ---------------------------------------------------------- instances
+
+    def param(self, name: str) -> Any:
+        """The value of parameter `name` of this instance (the family's `instance_space`)."""
+        try:
+            return self.instance.params[name]
+        except KeyError:
+            raise SCMError(f"{self.id} declares no instance parameter {name!r}") from None
+
+    @property
+    def stream(self) -> str:
+        """What this instance's random streams are keyed by: the env id (public), or the id and the instance seed."""
+        return stream_key(self.id, self.instance)
+
+    @cached_property
+    def columns(self) -> ColumnMap | None:
+        """The anonymised column layout of a hidden instance (None: features are the variables, or rendered)."""
+        if self.instance.public or not self.instance_space.columns:
+            return None
+        cards = [self.scm[v].cardinality for v in self.variables]
+        fixed = [self.variables.index(self.action)] if self.action is not None else []
+        assert self.instance.seed is not None
+        return column_map(self.instance.seed, self.id, cards, fixed)
+
+    @property
+    def columnar(self) -> bool:
+        """Is every feature column one observed variable (as is, or in a hidden instance's layout)?"""
+        return self.columns is not None or tuple(self.feature_names) == tuple(self.variables)
+
+    def feature_of(self, variable: str) -> str | None:
+        """The feature column showing observed `variable` (None when features are a rendering of all of them)."""
+        if self.columns is not None:
+            return self.columns.names[self.columns.column_of(self.variables.index(variable))]
+        return variable if variable in self.feature_names else None
+
+    @cached_property
+    def context_features(self) -> tuple[str, ...]:
+        """The feature columns of the context variables, in feature order: what a decision-maker observes."""
+        if self.columns is None:
+            return self.context_variables
+        return tuple(f for i, f in enumerate(self.columns.names)
+                     if self.variables[self.columns.order[i]] in self.context_variables)
+
+    def observe_context(self, ctx: np.ndarray) -> np.ndarray:
+        """Context rows (columns = `context_variables`) -> the same rows as `context_features` show them."""
+        if self.columns is None:
+            return ctx
+        ctx = np.asarray(ctx)
+        cols = []
+        for i, j in enumerate(self.columns.order):
+            if self.variables[j] in self.context_variables:
+                x = ctx[..., self.context_variables.index(self.variables[j])]
+                cols.append(self.columns.flip[i] - x if self.columns.flip[i] else x)
+        return np.stack(cols, axis=-1).astype(ctx.dtype)
 
     # ---------------------------------------------------------- structure
 
@@ -216,13 +277,13 @@ class CausalEnv:
         return tuple(self.scm.do(d.intervention) if d.intervention else self.scm for d in self.domains)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.id}>"
+        return f"<{type(self).__name__} {self.id}{'' if self.instance.public else ' (hidden instance)'}>"
 
     # ---------------------------------------------------------- sampling
 
     def mixture(self, n: int, seed: Any, *context: str, paired: bool = False) -> Mixture:
-        """n units of the training mixture (split evenly over the domains), streams keyed by (env id, *context)."""
-        return Mixture(self.domain_scms, [d.name for d in self.domains], n, seed, (self.id, *context), paired)
+        """n units of the training mixture (split evenly over the domains), streams keyed by (`stream`, *context)."""
+        return Mixture(self.domain_scms, [d.name for d in self.domains], n, seed, (self.stream, *context), paired)
 
     def _to_dataset(self, sample: Sample, kind: str, n: int, seed: int, options: Mapping[str, Any],
                     domain: np.ndarray | None = None, intervened: np.ndarray | None = None) -> Dataset:
@@ -287,7 +348,7 @@ class CausalEnv:
             sample = self.mixture(n, seed, "test", "id").sample()
             return sample, (self.domain_scms[0] if len(self.domains) == 1 else None)
         scm = self.test_scm(name)
-        return scm.sample(n, derive(seed, self.id, "test", name)), scm
+        return scm.sample(n, derive(seed, self.stream, "test", name)), scm
 
     def test_sets(self, seed: int = 0, n: int | None = None) -> dict[str, Dataset]:
         """{"id": i.i.d. test set, "<shift>@<severity>": shifted test set, ...}, each of size n."""

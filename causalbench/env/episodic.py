@@ -13,9 +13,17 @@ from __future__ import annotations
 import itertools
 from typing import Any, ClassVar
 
+import gymnasium
 import numpy as np
 
 from .base import CausalEnv
+from .instances import InstanceSpace
+
+OBSERVATION_KEYS = ("observations", "next_observations")
+# What a hidden instance of a multi-step env randomises: which observation column is which cue, and what
+# its codes mean, so a policy table hard-coded on the public instance is wrong (the worlds' level and
+# traffic laws stay those of the public instance: their exact policy values are computed from them).
+EPISODIC_SPACE = InstanceSpace(notes="the gym observation uses the same anonymised column layout")
 
 MAX_ENUMERATED_CELLS = 16   # best_policy enumerates 2^cells deterministic tables up to this size
 
@@ -31,6 +39,7 @@ class EpisodicEnv(CausalEnv):
     episodic: ClassVar[bool] = True
     gym_class: ClassVar[type] = type(None)
     max_episode_steps: ClassVar[int] = 0
+    instance_space: ClassVar[InstanceSpace] = EPISODIC_SPACE
 
     def policy_cells(self) -> np.ndarray:
         """Every observation the gym task can emit, as feature rows: the greedy policy's domain."""
@@ -66,5 +75,19 @@ class EpisodicEnv(CausalEnv):
         raise NotImplementedError
 
     def gym_env(self, test_set: str = "id", **kwargs: Any) -> Any:
-        """The gymnasium task on the levels of `test_set`."""
-        return self.gym_class(test_set=test_set, **kwargs)
+        """The gymnasium task on the levels of `test_set` (a hidden instance's observations in its column layout)."""
+        genv = self.gym_class(test_set=test_set, **kwargs)
+        if self.columns is None:
+            return genv
+        space = genv.observation_space
+        ends = np.stack([self.render(space.low[None, :])[0], self.render(space.high[None, :])[0]])
+        box = gymnasium.spaces.Box(ends.min(axis=0).astype(space.dtype), ends.max(axis=0).astype(space.dtype),
+                                   dtype=space.dtype)
+        return gymnasium.wrappers.TransformObservation(
+            genv, lambda obs: self.render(np.asarray(obs)[None, :])[0].astype(space.dtype), box)
+
+    def observed(self, episodes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Demonstrations with their observations in this instance's column layout (unchanged when public)."""
+        if self.columns is None:
+            return episodes
+        return {k: (self.render(v).astype(v.dtype) if k in OBSERVATION_KEYS else v) for k, v in episodes.items()}

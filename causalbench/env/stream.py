@@ -72,7 +72,7 @@ def blocks(env: CausalEnv, kind: str, n: int, seed: int, p: float = 0.5, fractio
     randomizers = {v: env.randomizer(v) for v in env.variables} if kind == "interventional" else {}
     for k, scm, m, ss in mix.parts:
         sampler = scm.rows(ss)
-        masks = (MaskRows(seed, (env.id, kind, env.domains[k].name, "mask"), m, len(env.variables), p, fraction)
+        masks = (MaskRows(seed, (env.stream, kind, env.domains[k].name, "mask"), m, len(env.variables), p, fraction)
                  if kind == "interventional" else None)
         step = rows or m
         for start in range(0, m, step):

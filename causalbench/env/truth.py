@@ -113,7 +113,7 @@ class GroundTruth:
         for start in range(0, len(C), chunk):
             block = C[start:start + chunk]
             do = {c: np.repeat(block[:, j], m) for j, c in enumerate(self.reference_inputs)}
-            means = [s.sample(len(block) * m, derive(0, env.id, "reference-mc", str(start)), do=do)[env.target]
+            means = [s.sample(len(block) * m, derive(0, env.stream, "reference-mc", str(start)), do=do)[env.target]
                      .reshape(len(block), m).mean(axis=1) for s in env.domain_scms]
             out[start:start + len(block)] = np.mean(means, axis=0)
         return out

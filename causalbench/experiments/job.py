@@ -69,7 +69,31 @@ def online_env(env: Any, job: Job) -> Any:
 
     venv = CausalDecisionVectorEnv(env.id, num_envs=job.num_envs, **dict(job.env_options))
     venv.reset(seed=job.seed)
-    return venv
+    return venv if env.columns is None else _in_instance_columns(venv, env)
+
+
+def _in_instance_columns(venv: Any, env: Any) -> Any:
+    """A decision vector env whose observations show the context as a hidden instance's columns do
+    (a plain wrapper: gymnasium's observation wrappers refuse same-step autoreset envs)."""
+    from gymnasium.spaces import Box
+    from gymnasium.vector import VectorWrapper
+    from gymnasium.vector.utils import batch_space
+
+    class InstanceColumns(VectorWrapper):
+        def reset(self, **kwargs: Any) -> Any:
+            obs, info = self.env.reset(**kwargs)
+            return env.observe_context(obs), info
+
+        def step(self, actions: Any) -> Any:
+            obs, *rest = self.env.step(actions)
+            return (env.observe_context(obs), *rest)
+
+    space = venv.single_observation_space
+    ends = env.observe_context(np.stack([space.low, space.high]))
+    wrapped = InstanceColumns(venv)
+    wrapped.single_observation_space = Box(ends.min(axis=0), ends.max(axis=0), dtype=space.dtype)
+    wrapped.observation_space = batch_space(wrapped.single_observation_space, venv.num_envs)
+    return wrapped
 
 
 def with_regime_column(data: Dataset) -> Dataset:
@@ -80,14 +104,28 @@ def with_regime_column(data: Dataset) -> Dataset:
                    data.n_classes)
 
 
+def observed_task(task: Any, job: Job) -> Any:
+    """The Task as the method sees it: with the randomisation-regime column when the job shows it."""
+    return dataclasses.replace(task, feature_names=(*task.feature_names, "regime")) if job.regime_observed else task
+
+
+def observed_data(data: Dataset, job: Job, privileged: bool = True) -> Dataset:
+    """A training stage as the method sees it: without roles unless it is privileged (DESIGN: roles are stripped
+    from what a non-privileged method is handed), plus the regime column when the job shows it."""
+    if not privileged and data.roles:
+        data = dataclasses.replace(data, roles={})
+    return with_regime_column(data) if job.regime_observed else data
+
+
+def observed_inputs(X: np.ndarray, job: Job) -> np.ndarray:
+    """Inputs to predict as the method sees them: test units were never randomised (regime column 0)."""
+    return np.column_stack([X, np.zeros(len(X))]) if job.regime_observed else X
+
+
 def train_in_process(spec: MethodSpec, task: Any, hparams: dict[str, Any], job: Job, stages: list[Stage],
                      suite: Any, env: Any) -> Iterator[tuple[dict[str, Any], dict[str, np.ndarray]]]:
     """The default executor: build the method here, train each stage, predict every suite input."""
-    if job.regime_observed:
-        task = dataclasses.replace(task, feature_names=(*task.feature_names, "regime"))
-    method = spec.cls(task, spec.cls.Params(**hparams), job.seed)
-    predict = method.predict if not job.regime_observed else (
-        lambda X: method.predict(np.column_stack([X, np.zeros(len(X))])))   # test units were not randomised
+    method = spec.cls(observed_task(task, job), spec.cls.Params(**hparams), job.seed)
     single_thread()
     for _, data in stages:
         start = time.perf_counter()
@@ -96,10 +134,10 @@ def train_in_process(spec: MethodSpec, task: Any, hparams: dict[str, Any], job: 
             info: dict[str, Any] = {"budget": job.budget, "num_envs": job.num_envs}
         else:
             assert data is not None
-            method.fit(with_regime_column(data) if job.regime_observed else data)
+            method.fit(observed_data(data, job, spec.cls.privileged))
             info = {"train_fingerprint": data.fingerprint, "train_kind": data.spec.kind, "train_n": data.n}
         info["fit_seconds"] = round(time.perf_counter() - start, 4)
-        yield info, predict_suite(predict, suite)
+        yield info, predict_suite(lambda X: method.predict(observed_inputs(X, job)), suite)
 
 
 def run_job(job: Job, git: str | None = None, executor: Executor = train_in_process) -> JobResult:

@@ -85,11 +85,13 @@ def _missing(jobs: Sequence[Job], results: Path) -> list[Job]:
 def execute(jobs: Sequence[Job], out_dir: str | Path, config: dict[str, Any], *, resume: bool = False,
             skipped: Sequence[dict[str, Any]] = (), backend: str = "joblib", n_jobs: int | None = None,
             progress: bool = True, desc: str = "causalbench run", config_file: str = CONFIG_FILE,
-            max_jobs: int | None = None, on_result: Callable[[JobResult, Path], None] | None = None) -> Path:
+            max_jobs: int | None = None, on_result: Callable[[JobResult, Path], None] | None = None,
+            runner: Callable[..., JobResult] = run_job, runner_args: Sequence[Any] = ()) -> Path:
     """Run `jobs` into `out_dir` (resuming it if `resume`); returns the folder.
 
     `config` is what the folder was started with (saved once, compared on resume). `max_jobs` stops
-    after that many finished jobs, as an interruption would (for tests and partial runs).
+    after that many finished jobs, as an interruption would (for tests and partial runs). `runner(job, git,
+    *runner_args)` runs one job (default `run_job`; the leaderboard's runs it isolated and records failures).
     """
     out_dir = Path(out_dir)
     results = out_dir / RESULTS_FILE
@@ -118,7 +120,7 @@ def execute(jobs: Sequence[Job], out_dir: str | Path, config: dict[str, Any], *,
         git = git_hash()
         bar = progress_bar(len(todo), progress, desc=desc)
         try:
-            for result in launch(backend, run_job, todo, max(1, n_jobs or os.cpu_count() or 1), git):
+            for result in launch(backend, runner, todo, max(1, n_jobs or os.cpu_count() or 1), git, *runner_args):
                 new = [r for r in result.records if r["stage"] not in done.get(r["key"], set())]
                 if on_result is not None:
                     on_result(result, out_dir)   # e.g. predictions, written before the records that name them

@@ -1,159 +1,212 @@
-"""Leaderboard submissions: predictions, not numbers, so the leaderboard cannot be fooled by editing them.
+"""The official evaluation: a method trained and scored by the harness on hidden instances, each job isolated.
 
-A submission (format ``causalbench-submission``, version 1) is two files side by side:
+`evaluate_method(spec, suite)` draws `suite.instances` instance seeds per env with `secrets` (unless given),
+plans one job per (env, instance, training seed), runs each through `run_job` with the isolating executor
+(`experiments.isolation.Isolated`: a fresh worker that gets arrays only) and returns the entry, whose
+`instances` publish the seeds. A job that fails (time or memory limit, an error in the method) is recorded
+as a failure of its env. `evaluate_reference` scores an exact reference on the same kind of instances in the
+harness. `publish_entries` files entries into a leaderboard folder (locked, atomic).
 
-- ``<name>.json``, the manifest: ``format``, ``format_version``, ``benchmark_version``
-  (== ``causalbench.VERSION``), ``suite`` (``id``, ``envs``, ``seeds``, ``n_test``; must equal
-  the leaderboard's suite), ``method``, ``track``, ``authors``, optional ``paper`` / ``code`` /
-  ``description`` / ``hparams``, ``predictions`` (``file``: a bare ``.npz`` file name,
-  ``sha256``: its hash), optional ``not_applicable`` (env id -> reason) and optional
-  ``claimed_metrics`` (env id -> seed -> metric -> number or null). The JSON schema is
-  ``causalbench.submission_format.SCHEMA`` (written out as
-  ``leaderboard/schema/submission-v1.json``).
-- ``<name>.npz``: one float32/float64 vector per ``<env_id>/<seed>/<input>`` for every suite env
-  not declared not applicable, every suite seed and every input of
-  ``causalbench.scoring.get_suite(env, seed, n_test)`` (test sets ``id``, ``<shift>@<sev>`` and
-  probes ``permute:<var>``, ``do:<var>=<a>``, ``act:<A>=<a>``).
-
-``evaluate(method)`` (``causalbench evaluate METHOD``) trains a registered method as the runner
-does and writes both files; ``check_submission(path)`` validates and re-scores every prediction
-with the scorer (claimed metrics must agree), returning the leaderboard entry;
-``publish(path)`` (``causalbench submit FILE``) also writes ``leaderboard/entries/<method>.json``
-atomically and regenerates the README and index.html. Nothing from a submission is imported,
-executed or unpickled: the manifest is parsed as JSON, the arrays are read with
-``np.load(..., allow_pickle=False)`` after their headers are checked.
+    >>> entry = evaluate_method("mypkg.methods:MyMethod", SMOKE_SUITE, about=About("my-method", ("Ada",)))
+    >>> publish_entries([entry], "my-board")
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
-import zipfile
+import datetime as _dt
+import secrets
+import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import numpy as np
-
-from ..errors import SubmissionError
+from ..env.instances import INSTANCE_SEED_BOUND
+from ..env.registry import make
+from ..errors import CausalBenchError, SubmissionError
 from ..experiments.config import Job
-from ..experiments.job import run_job
-from ..experiments.launchers import parallel_map, progress_bar
-from ..experiments.sweep import plan_run
+from ..experiments.isolation import Isolated
+from ..experiments.job import JobResult, run_job
+from ..experiments.results import SCHEMA_VERSION, read_records
+from ..experiments.references import REFERENCE_TRACK, REFERENCES
+from ..experiments.sweep import execute, not_applicable
 from ..methods import method_spec
-from ..provenance import VERSION
+from ..provenance import VERSION, git_hash
 from ..scoring import Scores
-from .validate import (atomic_write, check_submission, finite_or_none, load_entries, publish,
-                               read_manifest, render_leaderboard, scan_npz, sha256_file)
-from .format import (CLAIMABLE, FORMAT, FORMAT_VERSION, LEADERBOARD_DIR, OFFICIAL_SUITE, SCHEMA,
-                                SMOKE_SUITE, SUITES, Limits, SuiteSpec, check_schema)
+from .entries import Entry, entry, headline
+from .format import LEADERBOARD_DIR, OFFICIAL_SUITE, SMOKE_SUITE, SUITES, SuiteSpec
+from .names import check_text, entry_name
+from .predictions import default_name
+from .publish import commit
+from .validate import builtin_names
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "SCHEMA", "OFFICIAL_SUITE", "SMOKE_SUITE", "SUITES", "SuiteSpec", "Limits",
-           "LEADERBOARD_DIR", "evaluate", "write_submission", "npz_bytes", "check_submission", "publish",
-           "read_manifest", "scan_npz", "check_schema", "render_leaderboard", "load_entries", "atomic_write",
-           "sha256_file"]
+Instances = Mapping[str, Sequence[int]]   # env id -> instance seeds
 
-
-# ---------------------------------------------------------------- evaluate: train, predict, write a submission
-
-
-def predict_job(job: Job) -> tuple[Job, dict[str, np.ndarray], Any]:
-    """Train and predict every suite input of (env, evaluation seed) exactly as `causalbench run` does (one job
-    function), and return the scores of those predictions."""
-    result = run_job(dataclasses.replace(job, keep_predictions=True))
-    assert result.predictions is not None
-    preds = {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in result.predictions.items()}
-    return job, preds, Scores.from_dict(result.records[-1]["scores"])
+__all__ = ["About", "evaluate_method", "evaluate_reference", "draw_instances", "publish_entries", "OFFICIAL_SUITE",
+           "SMOKE_SUITE", "SUITES", "SuiteSpec", "LEADERBOARD_DIR"]
 
 
-def _run(jobs: list[Job], n_jobs: int, progress: bool) -> Iterable[tuple[Job, dict, Any]]:
-    bar = progress_bar(len(jobs), progress, desc=f"causalbench evaluate {jobs[0].method}" if jobs else
-                       "causalbench evaluate")
-    try:
-        for result in parallel_map(predict_job, jobs, n_jobs):
-            bar.update(1)
-            yield result
-    finally:
-        bar.close()
+@dataclass(frozen=True)
+class About:
+    """Who submits a method and what it is (the entry's metadata)."""
+
+    name: str
+    authors: tuple[str, ...] = ("anonymous",)
+    paper: str | None = None
+    code: str | None = None
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        check_text(dataclasses.asdict(self), "submission")
+        if not self.authors or any(not a.strip() for a in self.authors):
+            raise SubmissionError("authors must be one or more non-empty names")
+        for field in ("paper", "code"):
+            link = getattr(self, field)
+            if link is not None and not (isinstance(link, str) and link.startswith(("http://", "https://"))
+                                         and len(link) <= 500 and not any(c.isspace() for c in link)):
+                raise SubmissionError(f"{field} must be an http(s) link without spaces, got {str(link)[:60]!r}")
+        if self.description is not None and len(self.description) > 2000:
+            raise SubmissionError("description must be at most 2000 characters")
+
+    def meta(self) -> dict[str, Any]:
+        return {"method": self.name, "authors": list(self.authors), "paper": self.paper, "code": self.code,
+                "description": self.description}
 
 
-def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """A compressed .npz (what np.savez_compressed writes) with fixed timestamps: same arrays, same sha256."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for key, value in arrays.items():
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.asarray(value), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, member.getvalue())
-    return buf.getvalue()
+def draw_instances(suite: SuiteSpec) -> dict[str, tuple[int, ...]]:
+    """Secret instance seeds for every env of `suite`, from the operating system's cryptographic generator."""
+    return {env: tuple(secrets.randbelow(INSTANCE_SEED_BOUND) for _ in range(suite.instances)) for env in suite.envs}
 
 
-def write_submission(out: Path, method: str, suite: SuiteSpec, results: Sequence[tuple[Job, dict, Any]],
-                     not_applicable: Mapping[str, str], *, name: str | None = None, track: str | None = None,
-                     authors: Sequence[str] = ("anonymous",), paper: str | None = None,
-                     description: str | None = None, hparams: Mapping[str, Any] | None = None,
-                     claims: bool = True) -> Path:
-    """Write <out>.npz (arrays, deterministic bytes) then <out> (manifest, with claimed metrics), each atomically."""
-    out = Path(out)
-    npz = out.with_suffix(".npz")
-    arrays = {f"{job.env_id}/{job.seed}/{k}": v for job, preds, _ in results for k, v in preds.items()}
-    atomic_write(npz, npz_bytes(arrays))
-    manifest: dict[str, Any] = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "benchmark_version": VERSION,
-        "suite": suite.manifest(), "method": name or method, "track": track or method_spec(method).track,
-        "authors": list(authors), "paper": paper,
-        "predictions": {"file": npz.name, "sha256": sha256_file(npz)},
-    }
-    if description:
-        manifest["description"] = description
-    if hparams:
-        manifest["hparams"] = {str(k): _record(v) for k, v in hparams.items()}
-    if not_applicable:
-        manifest["not_applicable"] = dict(not_applicable)
-    if claims:
-        claimed: dict[str, dict[str, Any]] = {}
-        for job, _, scores in sorted(results, key=lambda r: (r[0].env_id, r[0].seed)):
-            values = {m: finite_or_none(getattr(scores, m)) for m in CLAIMABLE}
-            claimed.setdefault(job.env_id, {})[str(job.seed)] = values
-        manifest["claimed_metrics"] = claimed
-    check_schema(manifest)
-    atomic_write(out, json.dumps(manifest, indent=1) + "\n")
-    return out
+def _check_instances(instances: Instances, suite: SuiteSpec) -> dict[str, tuple[int, ...]]:
+    if set(instances) != set(suite.envs) or any(len(v) != suite.instances for v in instances.values()):
+        raise SubmissionError(f"instances must give {suite.instances} seed(s) for each env of suite {suite.id!r}")
+    return {env: tuple(int(s) for s in instances[env]) for env in suite.envs}
 
 
-def _record(value: Any) -> Any:
-    """A hyper-parameter as the schema takes it: a scalar or a list of scalars, else its JSON text (<= 200 chars)."""
-    value = json.loads(json.dumps(value, default=str))
-    scalar = (lambda v: v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 200))
-    if scalar(value) or (isinstance(value, list) and len(value) <= 64 and all(map(scalar, value))):
-        return value
-    return json.dumps(value)[:200]
-
-
-def evaluate(method: str, out: str | Path | None = None, suite: SuiteSpec = OFFICIAL_SUITE, *, name: str | None = None,
-             authors: Sequence[str] = ("anonymous",), paper: str | None = None, description: str | None = None,
-             jobs: int = 1, progress: bool = False, claims: bool = True,
-             overrides: Mapping[str, Any] | None = None) -> Path:
-    """Train registered `method` on every (env, seed) of `suite` as the runner does; write a complete submission.
-
-        >>> from causalbench.methods import register_method
-        >>> register_method("my-method", MyMethod, summary="...")      # any class following the protocol
-        >>> evaluate("my-method", "my-method.json", authors=["Ada"])   # then: causalbench submit my-method.json
-    """
-    out = Path(out) if out is not None else Path(f"{name or method}.json")
-    if out.suffix != ".json":
-        raise SubmissionError(f"--out must name a .json manifest, got {out.name}")
-    config = dataclasses.replace(suite.run_config((method,)), references=False)
-    if overrides:  # hyper-parameter overrides on top of the suite's (recorded in the manifest's hparams)
+def plan(method: str, suite: SuiteSpec, instances: Instances, overrides: Mapping[str, Any] | None = None
+         ) -> tuple[list[Job], dict[str, str]]:
+    """One job per (env, instance, training seed); envs where the method does not apply, with the reason."""
+    config = suite.run_config((method,))
+    if overrides:
         config = dataclasses.replace(config, overrides={**config.overrides, **overrides})
-    todo, skipped = plan_run(config)
+    jobs, skipped = [], {}
+    for env_id in suite.envs:
+        env_jobs: list[Job] = []
+        for seed in instances[env_id]:
+            reason = None if method in REFERENCES else not_applicable(make(env_id, instance=seed), method)
+            if reason is not None:
+                skipped[env_id] = " ".join(str(reason).split())[:300]
+                break
+            env_jobs += [dataclasses.replace(config.job(env_id, method, s), env_options=(("instance", seed),),
+                                             study="leaderboard") for s in suite.seeds]
+        if env_id not in skipped:
+            jobs += env_jobs
+    return jobs, skipped
+
+
+def run_one(job: Job, git: str | None, executor: Any, path: Sequence[str] = ()) -> JobResult:
+    """`run_job(job)` with `executor`; a job that fails (a limit, an error in the method) returns one failure
+    record instead, so it never stops the others and a resumed evaluation does not run it again.
+
+    `path` is the caller's `sys.path`: a reused worker process started before the caller imported an outside
+    method's folder still finds it."""
+    sys.path.extend(p for p in path if p not in sys.path)
+    try:
+        return run_job(job, git, executor)
+    except CausalBenchError as err:
+        return JobResult([{"schema": SCHEMA_VERSION, "study": job.study, "key": job.key(), "env_id": job.env_id,
+                           "seed": job.seed, "stage": 0, "n_stages": 1, "failure": " ".join(str(err).split())[:300]}])
+
+
+def _evaluate(method: str, suite: SuiteSpec, instances: Instances, jobs: int, progress: bool, executor: Any,
+              overrides: Mapping[str, Any] | None, work: Path | None, resume: bool, about: Mapping[str, Any]
+              ) -> tuple[list[Job], dict[str, str], dict[str, Any], dict[str, str]]:
+    """Plan, run through the sweep engine into `work` (resumable: finished jobs are kept), and collect the runs."""
+    todo, skipped = plan(method, suite, instances, overrides)
     if not todo:
-        reasons = "; ".join(f"{s['env_id']}: {s['reason']}" for s in skipped[:2])
+        reasons = "; ".join(f"{env}: {why}" for env, why in list(skipped.items())[:2])
         raise SubmissionError(f"method {method!r} applies to none of the suite's environments ({reasons})")
-    results = sorted(_run(todo, jobs, progress), key=lambda r: (r[0].env_id, r[0].seed))
-    na = {s["env_id"]: " ".join(str(s["reason"]).split())[:300] for s in skipped}
-    return write_submission(out, method, suite, results, na, name=name, authors=authors, paper=paper,
-                            description=description, hparams=todo[0].resolved_hparams(), claims=claims)
+    config = evaluation_config(method, suite, instances, executor, overrides, about)
+    with tempfile.TemporaryDirectory(prefix="causalbench-evaluate-") as scratch:
+        folder = execute(todo, work if work is not None else scratch, config, resume=resume, n_jobs=jobs,
+                         skipped=[{"env_id": e, "reason": r} for e, r in skipped.items()], progress=progress,
+                         desc=f"causalbench evaluate {method}", runner=run_one, runner_args=(executor, list(sys.path)))
+        records = read_records(folder)
+    by_key = {job.key(): job for job in todo}
+    results: dict[str, Any] = {}
+    failures: dict[str, str] = {}
+    for record in records:
+        job = by_key.get(record["key"])
+        if job is None or record["stage"] != record["n_stages"] - 1:
+            continue
+        if "failure" in record:
+            failures.setdefault(job.env_id, record["failure"])
+            continue
+        seed = dict(job.env_options)["instance"]
+        unit = f"{list(instances[job.env_id]).index(seed)}:{job.seed}"
+        env_result = results.setdefault(job.env_id, {"env_version": job.env_id.rsplit("-", 1)[-1],
+                                                     "loss": record["scores"]["loss"], "runs": []})
+        env_result["runs"].append({"unit": unit, "instance": seed, "seed": job.seed,
+                                   "scm_hash": record["scm_hash"], **headline(Scores.from_dict(record["scores"]))})
+    for env in failures:
+        results.pop(env, None)
+    for env_result in results.values():
+        env_result["runs"].sort(key=lambda r: r["unit"])
+    return todo, skipped, results, failures
+
+
+def evaluation_config(method: str, suite: SuiteSpec, instances: Instances, executor: Any,
+                      overrides: Mapping[str, Any] | None, about: Mapping[str, Any]) -> dict[str, Any]:
+    """What an evaluation folder is started with: everything `causalbench evaluate --resume DIR` needs."""
+    isolated = isinstance(executor, Isolated)
+    return {"evaluate": method, "suite": suite.id, "instances": {env: list(s) for env, s in instances.items()},
+            "overrides": dict(overrides or {}), "about": dict(about),
+            "isolation": {"seconds": executor.seconds, "memory": executor.memory} if isolated else None}
+
+
+def evaluate_method(method: str, suite: SuiteSpec = OFFICIAL_SUITE, *, about: About | None = None,
+                    instances: Instances | None = None, jobs: int = 1, progress: bool = False,
+                    executor: Any = Isolated(), overrides: Mapping[str, Any] | None = None,
+                    baseline: bool = False, work: str | Path | None = None, resume: bool = False) -> Entry:
+    """Evaluate `method` (a registered name, "module:Class" or an entry point) on hidden instances of every env
+    of `suite` (secret seeds drawn now unless `instances` are given); returns its entry. Job records go to
+    `work` (a run folder; a temporary one if None), so an interrupted evaluation resumes with `resume=True`."""
+    spec = method_spec(method)
+    about = about or About(default_name(method))
+    name = entry_name(about.name)
+    instances = _check_instances(instances if instances is not None else draw_instances(suite), suite)
+    todo, skipped, results, failures = _evaluate(method, suite, instances, jobs, progress, executor, overrides,
+                                                 None if work is None else Path(work), resume, about.meta())
+    meta = {**about.meta(), "method": name, "spec": method, "track": spec.track, "protocol": spec.protocol,
+            "privileged": bool(spec.cls.privileged), "hparams": todo[0].resolved_hparams()}
+    return entry("method", meta, suite.describe(), results, suite.envs, not_applicable=skipped, failures=failures,
+                 **_provenance(instances, executor, baseline))
+
+
+def evaluate_reference(name: str, suite: SuiteSpec = OFFICIAL_SUITE, *, instances: Instances | None = None,
+                       jobs: int = 1, progress: bool = False) -> Entry:
+    """Score exact reference `name` (causal-reference, bayes-train, null) on hidden instances: a reference row."""
+    REFERENCES.entry(name)
+    instances = _check_instances(instances if instances is not None else draw_instances(suite), suite)
+    _, skipped, results, failures = _evaluate(name, suite, instances, jobs, progress, None, None, None, False,
+                                              {"method": name})
+    meta = {"method": name, "authors": ["causalbench maintainers"], "description": REFERENCES.entry(name).summary,
+            "track": REFERENCE_TRACK, "protocol": REFERENCE_TRACK, "privileged": True, "hparams": {}}
+    return entry("reference", meta, suite.describe(), results, suite.envs, not_applicable=skipped, failures=failures,
+                 **_provenance(instances, None, True))
+
+
+def _provenance(instances: Instances, executor: Any, baseline: bool) -> dict[str, Any]:
+    isolated = isinstance(executor, Isolated)
+    return {"baseline": baseline, "benchmark_version": VERSION, "git_hash": git_hash(),
+            "evaluated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "instances": {env: list(seeds) for env, seeds in instances.items()},
+            "isolation": {"seconds": executor.seconds, "memory": executor.memory} if isolated else None}
+
+
+def publish_entries(entries: Iterable[Entry], root: str | Path = LEADERBOARD_DIR, *, replace: bool = False,
+                    remove: Sequence[str] = ()) -> list[Path]:
+    """File evaluated entries into a leaderboard folder and re-render it (locked, atomic; see `publish`)."""
+    return commit(list(entries), root, replace=replace, reserved=builtin_names(), remove=remove)

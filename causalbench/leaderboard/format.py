@@ -1,7 +1,8 @@
-"""The submission format, version 1: suites, size limits and the JSON schema of the manifest.
+"""The leaderboard's suites and formats: the official suite (envs, hidden instances, seeds, sizes), the
+entry format, and the prediction-submission format (version 1) with its JSON schema.
 
-One place defines the official suite (envs, seeds, n_test) and the schema; `causalbench.submission`
-documents the format and `leaderboard/schema/submission-v1.json` is this schema, written out.
+One place defines the official suite and the schema; `leaderboard/schema/submission-v1.json` is this
+schema, written out.
 """
 
 from __future__ import annotations
@@ -21,19 +22,25 @@ from ..methods import TRACKS
 FORMAT = "causalbench-submission"
 FORMAT_VERSION = 1
 ENTRY_FORMAT = "causalbench-leaderboard-entry"
+ENTRY_VERSION = 2
 LEADERBOARD_DIR = Path(__file__).resolve().parents[2] / "leaderboard"
 CLAIMABLE = ("excess_risk_id", "ood_link", "ood_worst", "spurious_reliance", "causal_reliance", "effect_error", "regret")
-# Per-seed entry metrics; `ood_worst` = the largest per-shift normalised risk (comparable across envs).
-# Per-seed entry metrics and the overall columns (means over envs per seed, then over seeds).
+# Per-run entry metrics, and the overall columns (per unit of evaluation: the mean over envs; then a summary over
+# units). `ood_worst` = the largest per-shift excess risk.
 ENTRY_METRICS = ("effect_error", "ood_link", "ood_worst", "spurious_reliance", "causal_reliance", "excess_risk_id",
                  "regret")
-OVERALL_METRICS = ("effect_error", "ood_link", "ood_worst", "spurious_reliance", "regret")
+OVERALL_METRICS = ("effect_error", "ood_link", "regret", "ood_worst", "spurious_reliance")
 REL_TOL, ABS_TOL = 1e-6, 1e-9  # claimed vs re-scored metrics
 
 
 @dataclass(frozen=True)
 class SuiteSpec:
-    """What a leaderboard scores (envs, seeds, n_test) and how `evaluate` trains (the runner's settings)."""
+    """What a leaderboard scores and how evaluation trains (the runner's settings).
+
+    Methods are evaluated on `instances` hidden instances per env, drawn from secret seeds at evaluation
+    time, times the training `seeds`. Prediction submissions (unverified) are scored on the public
+    instances with the same seeds.
+    """
 
     id: str
     envs: tuple[str, ...]
@@ -43,21 +50,28 @@ class SuiteSpec:
     budget: int = RunConfig.budget
     num_envs: int = RunConfig.num_envs
     overrides: tuple[tuple[str, Any], ...] = ()
+    instances: int = 2
 
     def run_config(self, methods: Sequence[str] = ()) -> RunConfig:
         return RunConfig(envs=self.envs, methods=tuple(methods), seeds=self.seeds, n_train=self.n_train,
                          n_test=self.n_test, budget=self.budget, num_envs=self.num_envs,
-                         overrides=dict(self.overrides))
+                         overrides=dict(self.overrides), tuning=None)   # a method runs with the hparams it declares
 
     def manifest(self) -> dict[str, Any]:
+        """What a prediction submission's manifest must state about the suite."""
         return {"id": self.id, "envs": list(self.envs), "seeds": list(self.seeds), "n_test": self.n_test}
 
+    def describe(self) -> dict[str, Any]:
+        """What a method entry records about the suite it was evaluated on."""
+        return {**self.manifest(), "n_train": self.n_train, "budget": self.budget, "num_envs": self.num_envs,
+                "instances": self.instances, "overrides": dict(self.overrides)}
 
-# The official suite: the runner's default envs and test size, seeds 0, 1, 2.
-OFFICIAL_SUITE = SuiteSpec("official-v2", suite(DEFAULT_SUITE), (0, 1, 2), RunConfig.n_test)
+
+# The official suite: the runner's default envs, 3 hidden instances per env x 1 training seed, the runner's sizes.
+OFFICIAL_SUITE = SuiteSpec("official-v3", suite(DEFAULT_SUITE), (0,), RunConfig.n_test, instances=3)
 # A quick suite to try the tooling (never accepted into the official leaderboard).
-SMOKE_SUITE = SuiteSpec("smoke-v2", suite("smoke"), (0,), 200, n_train=400,
-                        budget=2000, num_envs=64, overrides=(("steps", 60),))
+SMOKE_SUITE = SuiteSpec("smoke-v3", suite("smoke"), (0,), 200, n_train=400,
+                        budget=2000, num_envs=64, overrides=(("steps", 60),), instances=2)
 SUITES = {s.id: s for s in (OFFICIAL_SUITE, SMOKE_SUITE)}
 
 
@@ -75,6 +89,7 @@ class Limits:
 # ---------------------------------------------------------------- the schema
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$"
+_METHOD = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
 _ENV = r"^[A-Za-z][A-Za-z0-9_]{0,63}-v[0-9]{1,4}$"
 SEED_PATTERN = r"^(0|[1-9][0-9]{0,9})$"
 _URL = {"type": ["string", "null"], "pattern": r"^https?://[^\s\"<>]{1,500}$"}
@@ -95,7 +110,7 @@ SCHEMA: dict[str, Any] = {
         "benchmark_version": {"type": "string", "pattern": r"^[0-9]+\.[0-9]+\.[0-9]+[A-Za-z0-9.+-]{0,30}$",
                               "description": "causalbench.__version__ the predictions were made with"},
         "suite": {"type": "object", "additionalProperties": False, "required": ["id", "envs", "seeds", "n_test"],
-                  "description": "must equal the leaderboard's suite (official-v2)",
+                  "description": "must equal the leaderboard's suite (official-v3)",
                   "properties": {
                       "id": {"type": "string", "pattern": _NAME},
                       "envs": {"type": "array", "items": {"type": "string", "pattern": _ENV}, "minItems": 1,
@@ -103,7 +118,8 @@ SCHEMA: dict[str, Any] = {
                       "seeds": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
                                 "minItems": 1, "maxItems": 32, "uniqueItems": True},
                       "n_test": {"type": "integer", "minimum": 1, "maximum": 1_000_000}}},
-        "method": {"type": "string", "pattern": _NAME, "description": "names the entry file entries/<method>.json"},
+        "method": {"type": "string", "pattern": _METHOD,
+                   "description": "case-folded, names the entry file entries/<method>.json"},
         "track": {"enum": list(TRACKS), "description": "the information the method used"},
         "authors": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200},
                     "minItems": 1, "maxItems": 100},

@@ -1,39 +1,74 @@
-"""Render the leaderboard from entries/*.json: README.md (ranked tables) and index.html (static, offline).
+"""Render the leaderboard from entries/*.json: README.md and index.html (static, offline, no external resources).
 
-Standard library only; `publish` calls `build` after every accepted submission, and
-`python leaderboard/submit.py --render` regenerates the pages by hand. Every number comes from an entry,
-and entries hold only numbers the scorer recomputed from submitted predictions.
+Standard library only. Every number comes from an entry; every string that came from an entry is escaped
+for Markdown (`md`: a backslash before every Markdown syntax character, so `[x](javascript:...)` stays text)
+or HTML (`html.escape`), and links are http(s) URLs, percent-encoded (`safe_url`). The prose that explains
+how entries are evaluated and how to submit lives in `render_text`.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import math
 from typing import Any, Iterable, Mapping, Sequence
+from urllib.parse import quote, urlsplit
 
 from ..scoring.metrics import METRICS
+from .entries import is_ranked, is_reference
 from .format import OFFICIAL_SUITE, OVERALL_METRICS
+from .render_html import page
+from .render_text import DEFINITIONS, HOW_EVALUATED, HOW_TO_SUBMIT, PREDICTION_FORMAT, instance_spaces
 
 TRACKS = ("observational", "observational+domains", "interventional", "online")
 TRACK_COLORS = {"observational": "#4c72b0", "observational+domains": "#dd8452", "interventional": "#55a868",
-                "online": "#c44e52"}
-OVERALL = tuple((m, METRICS[m].label) for m in OVERALL_METRICS)
-PER_ENV = tuple((m, METRICS[m].label) for m in ("effect_error", "ood_link", "ood_worst", "spurious_reliance", "regret"))
-# The key every table is ranked by (after coverage): the ruler's measure of causal confusion, the error of the
-# model's implied interventional contrasts; OOD on link shifts and regret are shown beside it.
-RANK_BY = "effect_error"
+                "online": "#c44e52", "reference": "#777777"}
+COLUMNS = tuple((m, METRICS[m].label) for m in OVERALL_METRICS)
+RANK_BY = "effect_error"   # the ruler's measure of causal confusion; ood_link and regret beside it
 LOSS_NAMES = {"mse": "Var(Y) units", "cross_entropy": "nats"}
-DEFINITIONS = tuple((METRICS[m].label, f"{METRICS[m].description} ({METRICS[m].unit})")
-                    for m in dict.fromkeys((*OVERALL_METRICS, "excess_risk_id")))
+# Markdown (GitHub flavour) syntax characters: links, emphasis, code, math, HTML, table cells, strike-through.
+_ESCAPED = set("\\`*_[](){}#!|~$^")
+
+
+# ---------------------------------------------------------------- escaping
+
+
+def md(text: Any) -> str:
+    """Text for a Markdown table cell: one line, every Markdown syntax character backslash-escaped (so no link,
+    image, emphasis, code span, math or cell break can start), `<`, `>` and `&` as entities."""
+    out = []
+    for ch in " ".join(str(text).split()):
+        if ch in "<>&":
+            out.append(html.escape(ch))
+        elif ch in _ESCAPED:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def safe_url(link: Any) -> str | None:
+    """An http(s) URL with everything outside the unreserved/reserved URL characters (and `()<>[]"'`)
+    percent-encoded, or None if it is not an http(s) URL with a host."""
+    if not isinstance(link, str):
+        return None
+    parts = urlsplit(link)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(link, safe=":/?#@!$&*+,;=%-._~")
+
+
+# ---------------------------------------------------------------- numbers
 
 
 def fmt(summary: Mapping[str, Any] | None) -> str:
-    """'mean ± std' (or 'n/a' when no seed gave a finite value)."""
-    if not summary or not summary.get("n"):
+    """'mean [ci_low, ci_high]' (a 95% interval over n units), 'mean' when n = 1, 'n/a' when none counted."""
+    if not summary or not summary.get("n") or summary.get("mean") is None:
         return "n/a"
-    if summary["n"] == 1:
+    lo, hi = summary.get("ci_low"), summary.get("ci_high")
+    if summary["n"] == 1 or lo is None or hi is None:
         return f"{summary['mean']:.3f}"
-    return f"{summary['mean']:.3f} ± {summary['std']:.3f}"
+    return f"{summary['mean']:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
 def _mean(summary: Mapping[str, Any] | None) -> float:
@@ -41,120 +76,163 @@ def _mean(summary: Mapping[str, Any] | None) -> float:
 
 
 def ranked(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """More environments covered first, then the lower RANK_BY metric, then name."""
-    return sorted(entries, key=lambda e: (-e["coverage"][0], _mean(e["overall"][RANK_BY]), e["method"]))
+    """Lower RANK_BY first, then name."""
+    return sorted(entries, key=lambda e: (_mean(e["overall"][RANK_BY]), e["method"]))
 
 
 def _suite(entries: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
-    if entries:
-        return entries[0]["suite"]
-    return OFFICIAL_SUITE.manifest()
-
-
-def _md(text: Any) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|").replace("<", "&lt;")
+    for e in entries:
+        if e.get("kind") != "predictions":
+            return e["suite"]
+    return entries[0]["suite"] if entries else OFFICIAL_SUITE.describe()
 
 
 def _authors(entry: Mapping[str, Any]) -> str:
-    names = ", ".join(entry["authors"][:3]) + (" et al." if len(entry["authors"]) > 3 else "")
-    return names
+    names = list(entry.get("authors") or [])
+    return ", ".join(names[:3]) + (" et al." if len(names) > 3 else "")
 
 
 def _loss(entries: Sequence[Mapping[str, Any]], env_id: str) -> str:
     for e in entries:
         if env_id in e["results"]:
-            return LOSS_NAMES.get(e["results"][env_id]["loss"], e["results"][env_id]["loss"])
+            return LOSS_NAMES.get(e["results"][env_id]["loss"], str(e["results"][env_id]["loss"]))
     return "loss"
+
+
+def split(entries: Sequence[Mapping[str, Any]]) -> tuple[list, list, list, list]:
+    """(ranked methods, reference rows, methods with partial coverage, unverified prediction submissions)."""
+    return ([e for e in entries if is_ranked(e)], ranked(e for e in entries if is_reference(e)),
+            [e for e in entries if e.get("kind") == "method" and not is_ranked(e) and not is_reference(e)],
+            ranked(e for e in entries if e.get("kind") == "predictions"))
+
+
+def instance_sets(entries: Sequence[Mapping[str, Any]]) -> list[tuple[dict[str, list[int]], list[str]]]:
+    """Distinct instance sets (env -> instance seeds) and the entries evaluated on each."""
+    groups: dict[str, tuple[dict[str, list[int]], list[str]]] = {}
+    for e in entries:
+        if e.get("instances"):
+            key = json.dumps(e["instances"], sort_keys=True)
+            groups.setdefault(key, (e["instances"], []))[1].append(e["method"])
+    return list(groups.values())
 
 
 # ---------------------------------------------------------------- README.md
 
 
+def _tag(e: Mapping[str, Any]) -> str:
+    if e.get("kind") == "reference":
+        return "reference"
+    if e.get("kind") == "predictions":
+        return "unverified"
+    return "privileged" if e.get("privileged") else ("baseline" if e.get("baseline") else "")
+
+
+def _md_name(e: Mapping[str, Any]) -> str:
+    tag = _tag(e)
+    return md(e["method"]) + (f" ({tag})" if tag and tag != "unverified" else "")
+
+
+def _md_who(e: Mapping[str, Any]) -> str:
+    who = md(_authors(e))
+    link = safe_url(e.get("paper"))
+    return who + (f" · [paper](<{link}>)" if link else "")
+
+
+def _md_table(rows: Sequence[Mapping[str, Any]], numbered: bool, key: str = "overall") -> list[str]:
+    head = ("| # " if numbered else "") + "| method | track | " + " | ".join(
+        f"{label} ↓" for _, label in COLUMNS) + " | authors |"
+    rule = ("|---:" if numbered else "") + "|---|---|" + "---|" * len(COLUMNS) + "---|"
+    out = [head, rule]
+    for i, e in enumerate(rows, 1):
+        cells = " | ".join(fmt(e[key][m]) for m, _ in COLUMNS)
+        out.append((f"| {i} " if numbered else "") + f"| {_md_name(e)} | {md(e['track'])} | {cells} | {_md_who(e)} |")
+    return out
+
+
 def readme(entries: Sequence[Mapping[str, Any]]) -> str:
     suite = _suite(entries)
-    seeds = suite["seeds"]
+    methods, references, partial, unverified = split(entries)
     lines = [
         "# causalbench leaderboard", "",
         "<!-- Generated by leaderboard/submit.py from entries/*.json: do not edit by hand. -->", "",
-        f"Suite **{suite['id']}** · seeds {', '.join(map(str, seeds))} (n = {len(seeds)}) · "
+        f"Suite **{md(suite['id'])}** · {suite.get('instances', 0)} hidden instances per environment × training "
+        f"seed(s) {', '.join(map(str, suite['seeds']))} · {suite.get('n_train', 'n/a')} training rows · "
         f"{suite['n_test']} rows per test set · benchmark version "
-        f"{', '.join(sorted({e['benchmark_version'] for e in entries})) or 'n/a'}.", "",
-        "Environments (the `-vN` suffix is the env version; any change to an SCM makes a new version): "
-        + ", ".join(f"`{e}`" for e in suite["envs"]) + ".", "",
-        "Every number was recomputed by causalbench's scorer from the submitted predictions; claimed "
-        "numbers are only cross-checked, never shown. Cells are mean ± std over the seeds. Overall columns "
-        "average each seed's value over the environments a method covers, then summarise over seeds. "
-        "Lower is better everywhere. `index.html` has the same tables, sortable, and a plot.", "",
-        "| column | meaning |", "|---|---|",
-        *[f"| {name} | {_md(text)} |" for name, text in DEFINITIONS], "",
+        f"{md(', '.join(sorted({str(e['benchmark_version']) for e in entries})) or 'n/a')}.", "",
+        "Methods are trained and scored by the harness on **hidden instances** of every environment family, drawn "
+        "from secret seeds at evaluation time and published below afterwards, each job in an isolated worker that "
+        "sees only arrays. Cells are the mean and a 95% interval over the (instance, seed) units, each unit the "
+        "mean over the environments; lower is better everywhere. Ranked by effect error (the error of the model's "
+        "implied interventional contrasts: causal confusion), with OOD excess risk on link shifts and regret beside "
+        "it. See *How entries are evaluated* below.", "",
     ]
     if not entries:
         lines += ["No entries yet.", ""]
     for track in TRACKS:
-        rows = ranked(e for e in entries if e["track"] == track)
-        if not rows:
-            continue
-        lines += [f"## Track: {track}", "",
-                  "| # | method | envs | " + " | ".join(f"{label} ↓" for _, label in OVERALL) + " | authors |",
-                  "|---:|---|---:|" + "---|" * len(OVERALL) + "---|"]
-        for i, e in enumerate(rows, 1):
-            name = f"{e['method']} (baseline)" if e.get("baseline") else e["method"]
-            who = _md(_authors(e)) + (f" · [paper]({e['paper']})" if e.get("paper") else "")
-            cells = " | ".join(fmt(e["overall"][m]) for m, _ in OVERALL)
-            lines.append(f"| {i} | {_md(name)} | {e['coverage'][0]}/{e['coverage'][1]} | {cells} | {who} |")
-        lines += ["", f"Ranked by environments covered, then {dict(OVERALL)[RANK_BY]}.", ""]
-    if entries:
-        lines += ["## Per environment", ""]
-    for env_id in suite["envs"]:
-        rows = sorted((e for e in entries if env_id in e["results"]),
-                      key=lambda e: (_mean(e["results"][env_id]["summary"][RANK_BY]), e["method"]))
-        if not rows:
-            continue
-        loss = _loss(entries, env_id)
-        lines += [f"### {env_id} (version {env_id.rsplit('-', 1)[-1]}; excess risk in {loss})", "",
-                  "| method | track | " + " | ".join(label for _, label in PER_ENV) + " |",
-                  "|---|---|" + "---|" * len(PER_ENV)]
-        for e in rows:
-            summary = e["results"][env_id]["summary"]
-            cells = " | ".join(fmt(summary[m]) for m, _ in PER_ENV)
-            lines.append(f"| {_md(e['method'])} | {e['track']} | {cells} |")
-        lines.append("")
-    skipped = [(e["method"], env, why) for e in ranked(entries)
-               for env, why in sorted(e.get("not_applicable", {}).items())]
-    if skipped:
-        lines += ["## Not applicable", "", "| method | environment | reason |", "|---|---|---|",
-                  *[f"| {_md(m)} | {env} | {_md(why)} |" for m, env, why in skipped], ""]
-    lines += HOW_TO_SUBMIT
+        rows = ranked(e for e in methods if e["track"] == track)
+        if rows:
+            lines += [f"## Ranked: {track}", "", *_md_table(rows, True), ""]
+    if methods:
+        lines += ["A method is ranked only in a suite it fully covers (every environment, no failed job).", ""]
+    if references:
+        lines += ["## References (not ranked)", "",
+                  "Exact references and privileged methods (told which features are causal) on the same kind of "
+                  "hidden instances: yardsticks, not competitors.", "", *_md_table(references, False), ""]
+    lines += _per_env(entries, methods + partial + references, suite)
+    lines += _skips(entries)
+    if unverified:
+        lines += ["## Unverified: prediction submissions (not ranked)", "",
+                  "Predictions on the **public** instances, re-scored by the scorer. Public instances can be "
+                  "computed from public code, so these numbers cannot be verified as a method's and are never "
+                  "ranked. Cells: mean [95% interval] over seeds.", "", *_md_table(unverified, False), ""]
+    lines += _instances_md(entries, suite)
+    lines += [*HOW_EVALUATED, "", *HOW_TO_SUBMIT, "", *PREDICTION_FORMAT, "", "## Columns", "",
+              "| column | meaning |", "|---|---|", *[f"| {md(name)} | {md(text)} |" for name, text in DEFINITIONS]]
     return "\n".join(lines).rstrip() + "\n"
 
 
-HOW_TO_SUBMIT = [
-    "## How to submit", "",
-    "1. Implement the method protocol (`causalbench.methods.Method`) and register it "
-    "(`register_method(\"my-method\", MyMethod, summary=..., track=...)`).",
-    "2. `causalbench evaluate my-method --authors \"Ada Lovelace, ...\" --paper https://...` trains it on every "
-    "env and seed of the official suite exactly as `causalbench run` does and writes `my-method.json` and "
-    "`my-method.npz` (Python: `causalbench.submission.evaluate(\"my-method\", \"my-method.json\")`).",
-    "3. `causalbench submit my-method.json --check` validates and re-scores it locally, writing nothing.",
-    "4. Send both files; a maintainer runs `python leaderboard/submit.py my-method.json`, which re-scores "
-    "every prediction, writes `entries/my-method.json` and regenerates this page.", "",
-    "## Submission format (`causalbench-submission`, version 1)", "",
-    "- A JSON manifest (schema: `schema/submission-v1.json`, at most 1 MiB): `format`, `format_version` (1), "
-    "`benchmark_version` (the causalbench version), `suite` (`id`, `envs`, `seeds`, `n_test`; must equal the "
-    "leaderboard's), `method` (`[A-Za-z0-9][A-Za-z0-9._+-]{0,63}`), `track`, `authors`, optional `paper`, "
-    "`code`, `description`, `hparams`, `created`, `not_applicable` (env id → reason), `claimed_metrics` "
-    "(env id → seed → metric → number or null; checked against the re-score, rejected on any mismatch "
-    "beyond a relative tolerance of 1e-6), and `predictions`: `file` (a bare `.npz` name next to the "
-    "manifest) and its `sha256`.",
-    "- The `.npz` (numpy `savez`, never pickled; read with `allow_pickle=False`): a float32/float64 vector "
-    "named `<env_id>/<seed>/<input>` for every env not declared not applicable, every suite seed and every "
-    "input of `causalbench.scoring.get_suite(env, seed, n_test)`: test sets `id` and `<shift>@<severity>`, "
-    "probes `permute:<var>`, `do:<var>=<a>` and `act:<action>=<a>`. Probabilities P(Y = 1) for binary "
-    "targets. Nothing else may be in the archive.",
-    "- Rejected with a one-line reason: wrong format or benchmark version, another suite, a missing or extra "
-    "env, seed or input, a wrong shape or dtype, NaN or inf, a hash mismatch, malformed or oversized files, "
-    "unknown fields, claimed metrics that disagree with the re-score.",
-]
+def _per_env(entries: Sequence[Mapping[str, Any]], shown: Sequence[Mapping[str, Any]],
+             suite: Mapping[str, Any]) -> list[str]:
+    out = ["## Per environment", "",
+           "Every method that covers the environment (also those that do not cover the whole suite) and the "
+           "references; # ranks the non-reference methods.", ""] if shown else []
+    for env_id in suite["envs"]:
+        rows = sorted((e for e in shown if env_id in e["results"]),
+                      key=lambda e: (_mean(e["results"][env_id]["summary"][RANK_BY]), e["method"]))
+        if not rows:
+            continue
+        out += [f"### {md(env_id)} (version {md(env_id.rsplit('-', 1)[-1])}; excess risk in {_loss(entries, env_id)})",
+                "", "| # | method | track | " + " | ".join(label for _, label in COLUMNS) + " |",
+                "|---:|---|---|" + "---|" * len(COLUMNS)]
+        rank = 0
+        for e in rows:
+            rank += 0 if is_reference(e) else 1
+            summary = e["results"][env_id]["summary"]
+            out.append(f"| {'ref' if is_reference(e) else rank} | {_md_name(e)} | {md(e['track'])} | "
+                       + " | ".join(fmt(summary[m]) for m, _ in COLUMNS) + " |")
+        out.append("")
+    return out
+
+
+def _skips(entries: Sequence[Mapping[str, Any]]) -> list[str]:
+    rows = [(e["method"], env, "not applicable", why) for e in ranked(entries)
+            for env, why in sorted(e.get("not_applicable", {}).items())]
+    rows += [(e["method"], env, "failed", why) for e in ranked(entries) for env, why in sorted(e.get("failures", {}).items())]
+    if not rows:
+        return []
+    return ["## Not applicable or failed", "", "| method | environment | status | reason |", "|---|---|---|---|",
+            *[f"| {md(m)} | {md(env)} | {status} | {md(why)} |" for m, env, status, why in rows], ""]
+
+
+def _instances_md(entries: Sequence[Mapping[str, Any]], suite: Mapping[str, Any]) -> list[str]:
+    out = ["## Instances and seeds (published after evaluation)", "",
+           f"Training seeds {', '.join(map(str, suite['seeds']))}; evaluation sets use seed 1,000,000 + the training "
+           "seed in their own streams. What each environment family randomises:", "",
+           *[md(line) if not line.startswith("- `") else line for line in instance_spaces(suite["envs"])], ""]
+    for i, (instances, names) in enumerate(instance_sets(entries), 1):
+        out += [f"Instance set {i}, used by {', '.join(md(n) for n in sorted(names))}:", "",
+                *[f"- {md(env)}: {', '.join(str(s) for s in seeds)}" for env, seeds in sorted(instances.items())], ""]
+    return out
 
 
 # ---------------------------------------------------------------- index.html
@@ -170,197 +248,92 @@ def _cell(summary: Mapping[str, Any] | None) -> str:
 
 def _who(entry: Mapping[str, Any]) -> str:
     who = html.escape(_authors(entry))
-    if entry.get("paper"):
-        who += f' · <a href="{html.escape(entry["paper"], quote=True)}" rel="noopener noreferrer">paper</a>'
+    link = safe_url(entry.get("paper"))
+    if link:
+        who += f' · <a href="{html.escape(link, quote=True)}" rel="noopener noreferrer">paper</a>'
     return who
 
 
-def _overall_table(entries: Sequence[Mapping[str, Any]]) -> str:
-    head = ('<tr><th data-type="num">#</th><th>method</th><th>track</th><th data-type="num">envs</th>'
-            + "".join(f'<th data-type="num">{html.escape(label)} ↓</th>' for _, label in OVERALL)
-            + "<th>authors</th></tr>")
-    rows = []
-    for i, e in enumerate(ranked(entries), 1):
-        badge = ' <span class="badge">baseline</span>' if e.get("baseline") else ""
-        rows.append(
-            f'<tr data-method="{html.escape(e["method"], quote=True)}" '
-            f'data-track="{html.escape(e["track"], quote=True)}">'
-            f'<td class="num" data-value="{i}">{i}</td><td data-value="{html.escape(e["method"], quote=True)}" '
-            f'title="{html.escape(e.get("description", ""), quote=True)}">'
-            f'{html.escape(e["method"])}{badge}</td><td data-value="{e["track"]}">'
-            f'<span class="dot" style="background:{TRACK_COLORS.get(e["track"], "#777")}"></span>{e["track"]}</td>'
-            f'<td class="num" data-value="{e["coverage"][0]}">{e["coverage"][0]}/{e["coverage"][1]}</td>'
-            + "".join(_cell(e["overall"][m]) for m, _ in OVERALL) + f'<td class="who">{_who(e)}</td></tr>')
-    return (f'<div class="scroll"><table class="sortable" id="overall"><thead>{head}</thead>'
+def _row(e: Mapping[str, Any], rank: str, summary: Mapping[str, Any], table: str) -> str:
+    name = html.escape(e["method"], quote=True)
+    kind = "reference" if is_reference(e) else ("unverified" if e.get("kind") == "predictions" else "method")
+    badge = f' <span class="badge">{_tag(e)}</span>' if _tag(e) else ""
+    color = TRACK_COLORS.get(e["track"], "#777")
+    track = html.escape(e["track"], quote=True)
+    return (f'<tr data-method="{name}" data-track="{track}" data-kind="{kind}">'
+            f'<td class="num" data-value="{html.escape(rank, quote=True)}">{html.escape(rank)}</td>'
+            f'<td data-value="{name}" title="{html.escape(str(e.get("description") or ""), quote=True)}">'
+            f'{html.escape(e["method"])}{badge}</td><td data-value="{track}"><span class="dot" '
+            f'style="background:{color}"></span>{html.escape(e["track"])}</td>'
+            + "".join(_cell(summary[m]) for m, _ in COLUMNS)
+            + (f'<td class="who">{_who(e)}</td>' if table != "env" else "") + "</tr>")
+
+
+def _head(with_authors: bool = True) -> str:
+    return ('<tr><th data-type="num">#</th><th>method</th><th>track</th>'
+            + "".join(f'<th data-type="num">{html.escape(label)} ↓</th>' for _, label in COLUMNS)
+            + ("<th>authors</th>" if with_authors else "") + "</tr>")
+
+
+def _overall_table(methods: Sequence[Mapping[str, Any]], references: Sequence[Mapping[str, Any]]) -> str:
+    rows, ranks = [], {t: 0 for t in TRACKS}
+    for e in ranked(methods):
+        ranks[e["track"]] = ranks.get(e["track"], 0) + 1
+        rows.append(_row(e, str(ranks[e["track"]]), e["overall"], "overall"))
+    rows += [_row(e, "ref", e["overall"], "overall") for e in references]
+    return (f'<div class="scroll"><table class="sortable" id="overall"><thead>{_head()}</thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
-def _env_table(entries: Sequence[Mapping[str, Any]], env_id: str) -> str:
-    rows = [e for e in entries if env_id in e["results"]]
+def _unverified_table(entries: Sequence[Mapping[str, Any]]) -> str:
+    rows = "".join(_row(e, "", e["overall"], "unverified") for e in entries)
+    return (f'<div class="scroll"><table class="sortable" id="unverified"><thead>{_head()}</thead>'
+            f"<tbody>{rows}</tbody></table></div>")
+
+
+def _env_table(shown: Sequence[Mapping[str, Any]], entries: Sequence[Mapping[str, Any]], env_id: str) -> str:
+    rows = sorted((e for e in shown if env_id in e["results"]),
+                  key=lambda e: (_mean(e["results"][env_id]["summary"][RANK_BY]), e["method"]))
     if not rows:
         return ""
-    head = ("<tr><th>method</th><th>track</th>" + "".join(f'<th data-type="num">{html.escape(label)}</th>'
-                                                          for _, label in PER_ENV) + "</tr>")
-    body = "".join(
-        f'<tr data-method="{html.escape(e["method"], quote=True)}">'
-        f'<td data-value="{html.escape(e["method"], quote=True)}">'
-        f'{html.escape(e["method"])}</td><td data-value="{e["track"]}">{e["track"]}</td>'
-        + "".join(_cell(e["results"][env_id]["summary"][m]) for m, _ in PER_ENV) + "</tr>"
-        for e in sorted(rows, key=lambda e: (_mean(e["results"][env_id]["summary"][RANK_BY]), e["method"])))
+    body, rank = [], 0
+    for e in rows:
+        rank += 0 if is_reference(e) else 1
+        body.append(_row(e, "ref" if is_reference(e) else str(rank), e["results"][env_id]["summary"], "env"))
     title = f"{env_id} — version {env_id.rsplit('-', 1)[-1]}, excess risk in {_loss(entries, env_id)}"
     return (f'<details><summary>{html.escape(title)}</summary>'
-            f'<table class="sortable env" data-env="{html.escape(env_id)}">'
-            f"<thead>{head}</thead><tbody>{body}</tbody></table></details>")
-
-
-def nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
-    """Round tick values (steps of 1, 2, 2.5 or 5 x 10^k) covering [lo, hi]."""
-    raw = (hi - lo) / max(count - 1, 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    first, last = math.floor(lo / step), math.ceil(hi / step)
-    return [round(k * step, 10) for k in range(first, last + 1)]
-
-
-def scatter(entries: Sequence[Mapping[str, Any]], width: int = 680, height: int = 420) -> str:
-    """Inline SVG: spurious reliance (x) against effect error (y), ±1 std bars, one point per entry."""
-    left, right, top, bottom = 56, 170, 20, 46
-    pts = [(e, e["overall"]["spurious_reliance"], e["overall"]["effect_error"]) for e in entries]
-    pts = [(e, x, y) for e, x, y in pts if _value(x) and _value(y)]
-    ticks = nice_ticks(min([0.0] + [y["mean"] - (y["std"] or 0) for _, _, y in pts]),
-                       max([1.1] + [y["mean"] + (y["std"] or 0) for _, _, y in pts]))
-    y_lo, y_hi = ticks[0], ticks[-1]
-    sx = (lambda v: left + (width - left - right) * min(max(v, 0.0), 1.0))
-    sy = (lambda v: top + (height - top - bottom) * (1 - (v - y_lo) / (y_hi - y_lo)))
-    out = [f'<svg id="plot" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="effect error against spurious reliance">',
-           f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" '
-           'class="frame"/>']
-    for t in (0, 0.25, 0.5, 0.75, 1.0):
-        out.append(f'<line x1="{sx(t):.1f}" x2="{sx(t):.1f}" y1="{top}" y2="{height - bottom}" class="grid"/>'
-                   f'<text x="{sx(t):.1f}" y="{height - bottom + 16}" text-anchor="middle">{t:g}</text>')
-    for t in ticks:
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{sy(t):.1f}" y2="{sy(t):.1f}" class="grid"/>'
-                   f'<text x="{left - 6}" y="{sy(t) + 4:.1f}" text-anchor="end">{t:g}</text>')
-    for level, label in ((0.0, "right about every intervention"),):
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{sy(level):.1f}" y2="{sy(level):.1f}" class="ref"/>'
-                   f'<text x="{width - right - 4}" y="{sy(level) - 4:.1f}" text-anchor="end" '
-                   f'class="reflabel">{label}</text>')
-    out.append(f'<text x="{(left + width - right) / 2}" y="{height - 8}" text-anchor="middle">spurious reliance '
-               f'(mean over envs) →</text><text transform="translate(14 {(top + height - bottom) / 2}) rotate(-90)" '
-               f'text-anchor="middle">effect error (sd(Y))</text>')
-    for e, x, y in pts:
-        color = TRACK_COLORS.get(e["track"], "#777")
-        cx, cy = sx(x["mean"]), sy(y["mean"])
-        dx, dy = (x["std"] or 0), (y["std"] or 0)
-        name = html.escape(e["method"], quote=True)
-        out.append(
-            f'<g class="point" data-method="{name}" data-track="{e["track"]}">'
-            f'<title>{name} ({e["track"]}): effect error {html.escape(fmt(y))}, '
-            f'spurious reliance {html.escape(fmt(x))}</title>'
-            f'<line x1="{sx(x["mean"] - dx):.1f}" x2="{sx(x["mean"] + dx):.1f}" y1="{cy:.1f}" y2="{cy:.1f}" '
-            f'stroke="{color}"/>'
-            f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{sy(y["mean"] - dy):.1f}" y2="{sy(y["mean"] + dy):.1f}" '
-            f'stroke="{color}"/>'
-            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="{color}"/>'
-            f'<text x="{cx + 7:.1f}" y="{cy - 6:.1f}" class="label">{name}</text></g>')
-    for i, track in enumerate(TRACKS):
-        ly = top + 14 + 20 * i
-        out.append(f'<circle cx="{width - right + 16}" cy="{ly - 4}" r="5" fill="{TRACK_COLORS[track]}"/>'
-                   f'<text x="{width - right + 26}" y="{ly}">{track}</text>')
-    out.append("</svg>")
-    return "".join(out)
-
-
-STYLE = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1180px;padding:0 16px;
-color:#222}
-h1{font-size:22px}h2{font-size:17px;margin-top:28px}table{border-collapse:collapse;margin:8px 0 16px;width:100%}
-th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left;white-space:nowrap}.scroll{overflow-x:auto}
-td.num,th[data-type=num]{text-align:right}
-th{cursor:pointer;user-select:none;background:#f6f6f6}th[aria-sort=ascending]::after{content:" ▲"}
-th[aria-sort=descending]::after{content:" ▼"}tr[hidden]{display:none}
-.badge{font-size:11px;background:#eee;border-radius:3px;padding:0 4px}
-.dot{display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:5px}.meta{color:#555}
-svg text{font-size:11px;fill:#333}.frame{fill:#fff;stroke:#bbb}.grid{stroke:#eee}.ref{stroke:#999;stroke-dasharray:4 3}
-.reflabel{fill:#777}.point circle{stroke:#fff}.label{font-size:10px}details{margin:6px 0}summary{cursor:pointer}
-dl{display:grid;grid-template-columns:max-content auto;gap:2px 14px}dt{font-weight:600}dd{margin:0}
-"""
-
-SCRIPT = """
-(function () {
-  "use strict";
-  function sortBy(table, col, th) {
-    var asc = th.getAttribute("aria-sort") !== "ascending";
-    Array.prototype.forEach.call(th.parentNode.cells, function (h) { h.removeAttribute("aria-sort"); });
-    th.setAttribute("aria-sort", asc ? "ascending" : "descending");
-    var numeric = th.getAttribute("data-type") === "num";
-    var body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
-    rows.sort(function (a, b) {
-      var x = a.cells[col].getAttribute("data-value") || "", y = b.cells[col].getAttribute("data-value") || "";
-      if (x === "" || y === "") { return (x === "") - (y === ""); }
-      var c = numeric ? parseFloat(x) - parseFloat(y) : x.localeCompare(y);
-      return asc ? c : -c;
-    });
-    rows.forEach(function (r) { body.appendChild(r); });
-  }
-  Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), function (table) {
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {
-      th.tabIndex = 0;
-      th.addEventListener("click", function () { sortBy(table, col, th); });
-      th.addEventListener("keydown", function (ev) {
-        if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); sortBy(table, col, th); }
-      });
-    });
-  });
-  var filter = document.getElementById("track-filter");
-  filter.addEventListener("change", function () {
-    var want = filter.value;
-    Array.prototype.forEach.call(document.querySelectorAll("#overall tbody tr, #plot .point"), function (el) {
-      var show = want === "" || el.getAttribute("data-track") === want;
-      if (show) { el.removeAttribute("hidden"); } else { el.setAttribute("hidden", ""); }
-      el.style.display = show ? "" : "none";
-    });
-  });
-  document.documentElement.setAttribute("data-ready", "1");
-})();
-"""
+            f'<table class="sortable env" data-env="{html.escape(env_id, quote=True)}">'
+            f"<thead>{_head(False)}</thead><tbody>{''.join(body)}</tbody></table></details>")
 
 
 def html_page(entries: Sequence[Mapping[str, Any]]) -> str:
     suite = _suite(entries)
-    seeds = ", ".join(map(str, suite["seeds"]))
-    envs = ", ".join(html.escape(e) for e in suite["envs"])
-    versions = ", ".join(sorted({e["benchmark_version"] for e in entries})) or "n/a"
-    options = "".join(f'<option value="{t}">{t}</option>' for t in TRACKS if any(e["track"] == t for e in entries))
+    methods, references, partial, unverified = split(entries)
+    versions = ", ".join(sorted({str(e["benchmark_version"]) for e in entries})) or "n/a"
+    meta = (f"Suite <b>{html.escape(str(suite['id']))}</b> · {int(suite.get('instances', 0))} hidden instances per "
+            f"environment × training seed(s) {html.escape(', '.join(map(str, suite['seeds'])))} · "
+            f"{int(suite['n_test'])} rows per test set · benchmark version {html.escape(versions)} · environments: "
+            f"{html.escape(', '.join(suite['envs']))}. Methods are evaluated by the harness on hidden instances (secret "
+            "seeds, published after evaluation), in isolated workers; cells are mean [95% interval] over (instance, "
+            "seed) units. Ranked by effect error within each track; references are not ranked. Click a column to sort.")
+    options = "".join(f'<option value="{t}">{t}</option>' for t in (*TRACKS, "reference")
+                      if any(e["track"] == t for e in methods + references))
+    shown = methods + partial + references
+    body = ""
+    if methods or references:
+        body += _overall_table(methods, references)
+        body += "<h2>Per environment</h2>" + "".join(_env_table(shown, entries, env) for env in suite["envs"])
+    if unverified:
+        body += ("<h2>Unverified: prediction submissions (not ranked)</h2><p class=\"meta\">Predictions on the public "
+                 "instances, re-scored; they cannot be verified as a method's and are never ranked.</p>"
+                 + _unverified_table(unverified))
+    if not entries:
+        body = "<p>No entries yet.</p>"
     defs = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in DEFINITIONS)
-    body = (_overall_table(entries) + "<h2>Plot</h2>" + scatter(entries) + "<h2>Per environment</h2>"
-            + "".join(_env_table(entries, env) for env in suite["envs"])) if entries else "<p>No entries yet.</p>"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy"
- content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>causalbench leaderboard</title><style>{STYLE}</style></head>
-<body>
-<h1>causalbench leaderboard</h1>
-<p class="meta">Suite <b>{html.escape(suite['id'])}</b> · seeds {seeds} (n = {len(suite['seeds'])}) ·
-{suite['n_test']} rows per test set · benchmark version {html.escape(versions)} · environments: {envs}.
-Every number was recomputed by the scorer from submitted predictions; cells are mean ± std over seeds;
-overall columns average each seed over the environments a method covers. Lower is better. Click a column to sort.</p>
-<p><label>Track: <select id="track-filter"><option value="">all tracks</option>{options}</select></label></p>
-{body}
-<h2>Columns</h2><dl>{defs}</dl>
-<p class="meta">Generated by leaderboard/submit.py from entries/*.json ({len(entries)} entries).
-No external resources.</p>
-<script>{SCRIPT}</script>
-</body></html>
-"""
+    return page(meta, options, body, defs, len(entries))
 
 
 def build(entries: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """The generated pages, by file name."""
-    entries = list(entries)
+    entries = sorted(entries, key=lambda e: e["method"])
     return {"README.md": readme(entries), "index.html": html_page(entries)}

@@ -1,9 +1,11 @@
-"""Checking a submission: bounded reads, schema, completeness, hashes, re-scoring, then atomic entry writes.
+"""Checking a prediction submission: bounded reads, schema, text, completeness, hashes, re-scoring; publishing
+it as an unverified entry.
 
 Nothing from a submission is imported, executed or unpickled: the manifest is parsed as JSON (after a
-size check), the .npz is inspected through its zip directory and .npy headers before any array is
-read, and arrays are loaded with `np.load(..., allow_pickle=False)`. Every failure is a one-line
-`SubmissionError`.
+size check), every string in it must be UTF-8 text without control characters, the .npz is inspected
+through its zip directory and .npy headers before any array is read, and arrays are loaded with
+`np.load(..., allow_pickle=False)`. Every failure is a one-line `SubmissionError`. Predictions are of
+the public instances, so their entries are "unverified" and never ranked (see `entries`).
 """
 
 from __future__ import annotations
@@ -23,14 +25,17 @@ import numpy as np
 
 from ..env.registry import make
 from ..experiments.config import EVAL_SEED_OFFSET
+from ..experiments.references import REFERENCES
 from ..errors import CausalBenchError, SubmissionError
 from ..methods import METHODS
 from ..provenance import VERSION
-from ..scoring import get_suite, score_predictions, summarize
-from .render import build as render_pages
-from .format import (ABS_TOL, ENTRY_FORMAT, ENTRY_METRICS, FORMAT, FORMAT_VERSION, LEADERBOARD_DIR,
-                                OFFICIAL_SUITE, OVERALL_METRICS, REL_TOL, SEED_PATTERN, Limits, SuiteSpec,
-                                check_schema, json_equal, json_type, short)
+from ..scoring import get_suite, score_predictions
+from .entries import entry, finite_or_none, headline
+from .format import (ABS_TOL, FORMAT, FORMAT_VERSION, LEADERBOARD_DIR, OFFICIAL_SUITE, REL_TOL, SEED_PATTERN,
+                     Limits, SuiteSpec, check_schema, json_equal, json_type, short)
+from .names import check_text, entry_name
+from .publish import commit, load_entries
+from .publish import render as render_leaderboard
 
 # ---------------------------------------------------------------- reading a submission
 
@@ -100,6 +105,7 @@ def read_manifest(path: str | Path, limits: Limits = Limits()) -> dict[str, Any]
     if not json_equal(version, FORMAT_VERSION):
         raise SubmissionError(f"unsupported format_version {short(version)}; "
                               f"this benchmark reads version {FORMAT_VERSION}")
+    check_text(data)
     check_schema(data)
     return data
 
@@ -203,17 +209,6 @@ def scan_npz(path: Path, covered: Sequence[str], seeds: Sequence[int],
     return layout
 
 
-def finite_or_none(x: Any) -> Any:
-    return None if x is None or not math.isfinite(float(x)) else float(x)
-
-
-def headline(scores: Any) -> dict[str, Any]:
-    """The per-seed numbers an entry keeps (NaN -> None)."""
-    out = {m: finite_or_none(getattr(scores, m)) for m in ENTRY_METRICS}
-    out["reliance_defined"] = bool(scores.reliance_defined)
-    return out
-
-
 def _cross_check(claims: Mapping[str, Any], scores: Any, env_id: str, seed: int) -> None:
     for metric, claimed in claims.items():
         actual = finite_or_none(getattr(scores, metric))
@@ -248,7 +243,7 @@ def check_submission(path: str | Path, suite: SuiteSpec = OFFICIAL_SUITE, limits
     with arrays:
         for env_id in covered:
             env = make(env_id)
-            per_seed, loss = {}, None
+            runs, loss = [], None
             for seed in suite.seeds:
                 expected = get_suite(env, EVAL_SEED_OFFSET + seed, suite.n_test).input_shapes()
                 given = layout[(env_id, seed)]
@@ -276,28 +271,25 @@ def check_submission(path: str | Path, suite: SuiteSpec = OFFICIAL_SUITE, limits
                 except CausalBenchError as err:
                     raise SubmissionError(f"{env_id} seed {seed}: {err}") from None
                 _cross_check(claims.get(env_id, {}).get(str(seed), {}), scores, env_id, seed)
-                per_seed[str(seed)] = headline(scores)
+                runs.append({"unit": str(seed), "seed": seed, **headline(scores)})
                 loss = scores.loss
-            results[env_id] = {
-                "env_version": env_id.rsplit("-", 1)[-1], "scm_hash": env.scm.hash, "loss": loss,
-                "per_seed": per_seed,
-                "summary": {m: summarize((s[m] for s in per_seed.values()), m).to_dict() for m in ENTRY_METRICS}}
-    overall = {}  # per seed: mean over covered envs; then mean/std/n over seeds
-    for m in OVERALL_METRICS:
-        per_seed_means = []
-        for seed in suite.seeds:
-            values = [results[e]["per_seed"][str(seed)][m] for e in covered]
-            values = [v for v in values if v is not None]
-            per_seed_means.append(sum(values) / len(values) if values else None)
-        overall[m] = summarize(per_seed_means, m).to_dict()
-    keep = ("method", "track", "authors", "paper", "code", "description", "hparams", "created", "not_applicable")
-    return {"format": ENTRY_FORMAT, "entry_version": 1, **{k: data[k] for k in keep if k in data},
-            "baseline": bool(baseline), "benchmark_version": data["benchmark_version"], "suite": suite.manifest(),
-            "predictions_sha256": digest, "coverage": [len(covered), len(suite.envs)], "envs": covered,
-            "overall": overall, "results": results}
+            results[env_id] = {"env_version": env_id.rsplit("-", 1)[-1], "scm_hash": env.scm.hash, "loss": loss,
+                               "runs": runs}
+    meta = {k: data[k] for k in ("track", "authors", "paper", "code", "description", "hparams", "created")
+            if k in data}
+    return entry("predictions", {"method": entry_name(data["method"]), **meta}, suite.manifest(), results,
+                 suite.envs, not_applicable=data.get("not_applicable", {}), baseline=bool(baseline),
+                 benchmark_version=data["benchmark_version"], predictions_sha256=digest)
 
 
-# ---------------------------------------------------------------- writing: entries and the rendered pages
+# ---------------------------------------------------------------- publishing
+
+
+def builtin_names() -> list[str]:
+    """Names no outside entry may take or resemble: the built-in baselines and the references."""
+    builtin = {e.name for e in METHODS.entries()
+               if isinstance(e.target, str) and e.target.startswith("causalbench.baselines.")}
+    return sorted(builtin | set(REFERENCES.names()))
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
@@ -317,52 +309,13 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         raise
 
 
-def load_entries(root: Path) -> dict[str, dict[str, Any]]:
-    entries = {}
-    for path in sorted((root / "entries").glob("*.json")):
-        entries[path.stem] = json.loads(path.read_text())
-    return entries
-
-
-def render_leaderboard(root: str | Path = LEADERBOARD_DIR,
-                       entries: Mapping[str, Mapping[str, Any]] | None = None) -> list[Path]:
-    """Regenerate README.md and index.html of `root` from its entries."""
-    root = Path(root)
-    pages = render_pages(list((load_entries(root) if entries is None else entries).values()))
-    for name, text in pages.items():
-        atomic_write(root / name, text)
-    return [root / name for name in pages]
-
-
 def publish(path: str | Path, root: str | Path = LEADERBOARD_DIR, suite: SuiteSpec = OFFICIAL_SUITE, *,
-            replace: bool = False, baseline: bool = False, limits: Limits = Limits(), render: bool = True) -> Path:
-    """Validate and re-score `path`, then write entries/<method>.json and regenerate the pages."""
-    entry = check_submission(path, suite, limits, baseline=baseline)
-    root = Path(root)
-    entries = load_entries(root) if (root / "entries").is_dir() else {}
-    other = {e.get("suite", {}).get("id") for e in entries.values()} - {suite.id}
-    if other:
-        raise SubmissionError(f"{root} holds entries for suite {sorted(map(str, other))[0]!r}, not {suite.id!r}")
-    method = entry["method"]
-    if not baseline and _is_builtin(method):
-        raise SubmissionError(f"{method!r} is the name of a built-in baseline; name your submission differently")
-    old = entries.get(method)
-    if old is not None:
-        if old.get("baseline") and not baseline:
-            raise SubmissionError(f"{method!r} is a built-in baseline's entry; name your submission differently")
-        if not replace:
-            raise SubmissionError(f"an entry for {method!r} exists; pass --replace to overwrite it")
-    pages = render_pages([*(e for m, e in entries.items() if m != method), entry]) if render else {}
-    target = root / "entries" / f"{method}.json"
-    atomic_write(target, json.dumps(entry, indent=1, sort_keys=True) + "\n")
-    for name, text in pages.items():
-        atomic_write(root / name, text)
-    return target
+            replace: bool = False, baseline: bool = False, limits: Limits = Limits()) -> Path:
+    """Validate and re-score a prediction submission, then (under the leaderboard's lock, atomically) write
+    entries/<method>.json as an unverified entry and regenerate the pages."""
+    new = check_submission(path, suite, limits, baseline=baseline)
+    return commit([new], root, replace=replace, reserved=builtin_names())[0]
 
 
-def _is_builtin(name: str) -> bool:
-    try:
-        target = METHODS.entry(name).target
-    except CausalBenchError:
-        return False
-    return isinstance(target, str) and target.startswith("causalbench.baselines.")
+__all__ = ["read_manifest", "check_submission", "scan_npz", "sha256_file", "publish", "atomic_write",
+           "load_entries", "render_leaderboard", "builtin_names"]

@@ -116,17 +116,32 @@ class Method:
         return dataclasses.asdict(self.params) if dataclasses.is_dataclass(self.params) else {}
 
 
+ANONYMOUS_TARGET = "y"   # a hidden instance's target name (the public one would name the family)
+
+
 def make_task(env: Any, track: str, privileged: bool = False) -> Task:
-    """The Task the harness shows a method for `env` on `track`."""
+    """The Task the harness shows a method for `env` on `track`.
+
+    For a hidden instance everything refers to its anonymised feature columns: the target is "y",
+    the action and context are feature names, and a privileged method's roles are keyed by column
+    (none for rendered observations, whose roles belong to latent variables no column shows).
+    """
     if track not in TRACKS:
         raise CausalBenchError(f"unknown track {track!r}; tracks: {', '.join(TRACKS)}")
-    return Task(
-        env_id=env.id, track=track, feature_names=tuple(env.feature_names), target=env.target,
-        target_kind=env.target_kind, n_domains=len(env.domains) if track == "observational+domains" else 1,
-        variables=tuple(env.variables), roles=dict(env.roles) if privileged else None, action=env.action,
-        action_values=tuple(env.action_values), context=tuple(env.context_variables) if env.action else (),
-        episodic=bool(getattr(env, "episodic", False)), utility=_utility_coefficients(env),
-    )
+    common = dict(env_id=env.id, track=track, feature_names=tuple(env.feature_names), target_kind=env.target_kind,
+                  n_domains=len(env.domains) if track == "observational+domains" else 1,
+                  action_values=tuple(env.action_values), episodic=bool(getattr(env, "episodic", False)),
+                  utility=_utility_coefficients(env))
+    if env.instance.public:
+        return Task(**common, target=env.target, variables=tuple(env.variables),
+                    roles=dict(env.roles) if privileged else None, action=env.action,
+                    context=tuple(env.context_variables) if env.action else ())
+    columns = env.columnar
+    roles = {env.feature_of(v): r for v, r in env.roles.items()} if columns else {}
+    action = env.feature_of(env.action) if env.action is not None else None
+    return Task(**common, target=ANONYMOUS_TARGET, variables=tuple(env.feature_names) if columns else (),
+                roles=roles if privileged else None, action=action,
+                context=tuple(env.context_features) if action is not None else ())
 
 
 def _utility_coefficients(env: Any) -> tuple[tuple[float, float], ...]:

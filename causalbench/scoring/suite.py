@@ -125,7 +125,7 @@ def build_suite(env: CausalEnv, seed: int = 0, n: int | None = None, n_effect: i
     permutations = {}
     for j, var in enumerate(env.variables):
         V = id_V.copy()
-        V[:, j] = id_V[rng(seed, env.id, "test", "permute", var).permutation(len(V)), j]
+        V[:, j] = id_V[rng(seed, env.stream, "test", "permute", var).permutation(len(V)), j]
         add(f"permute:{var}", V)
         permutations[var] = f"permute:{var}"
 

@@ -1,4 +1,4 @@
-"""Kill -9 a real `causalbench run` / `causalbench scaling` process mid-sweep, resume it, lose and duplicate nothing.
+"""Kill -9 a real `causalbench run` / `scaling` / `evaluate` process mid-sweep, resume it, lose and duplicate nothing.
 
 The process is killed once it has written some records (not at a timing guess): SIGKILL gives it no
 chance to clean up, so what survives is exactly what the engine had made durable.
@@ -6,6 +6,7 @@ chance to clean up, so what survives is exactly what the engine had made durable
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -23,6 +24,9 @@ RUN = ["run", "--envs", "IRMLinear-v0,TreatmentRecovery-v0", "--methods", "erm-l
        "--seeds", "3", "--n-train", "300", "--n-test", "200", "--hparams", "steps=40"]
 SCALING = ["scaling", "--env", "IRMLinear-v0", "--methods", "erm-linear", "--sizes", "50,100,200,400",
            "--seeds", "3", "--interventional-fraction", "0,1", "--n-test", "200", "--no-path-dependence"]
+# The official evaluation on fixed hidden instances (from an entry-like file), each job in an isolated worker.
+EVALUATE = ["evaluate", "erm-linear", "--suite", "smoke-v3", "--instances-from", "{instances}", "--work", "{out}",
+            "--out", "{out}.entry.json"]
 
 
 def cli(args: list[str]) -> subprocess.Popen:
@@ -51,19 +55,32 @@ def strip(records: list[dict]) -> list[tuple]:
     return sorted(tuple(sorted((k, repr(v)) for k, v in r.items() if k not in drop)) for r in records)
 
 
-@pytest.mark.parametrize("argv", [RUN, SCALING], ids=["run", "scaling"])
+def command(argv: list[str], out: Path) -> list[str]:
+    """argv with its output folder filled in (`--out DIR` appended unless the command names it itself)."""
+    if "{out}" not in " ".join(argv):
+        return [*argv, "--out", str(out)]
+    instances = out.parent / "instances.json"
+    if not instances.exists():
+        from causalbench.leaderboard.format import SMOKE_SUITE
+
+        seeds = {env: [1000 + 7 * i + k for k in range(SMOKE_SUITE.instances)] for i, env in enumerate(SMOKE_SUITE.envs)}
+        instances.write_text(json.dumps({"instances": seeds}))
+    return [a.replace("{out}", str(out)).replace("{instances}", str(instances)) for a in argv]
+
+
+@pytest.mark.parametrize("argv", [RUN, SCALING, EVALUATE], ids=["run", "scaling", "evaluate"])
 def test_killed_sweep_resumes_to_the_same_records(tmp_path, argv) -> None:
     full, cut = tmp_path / "full", tmp_path / "cut"
-    done = cli([*argv, "--out", str(full)])
+    done = cli(command(argv, full))
     assert done.wait() == 0, done.stderr.read().decode()[-800:]
     expected = read_records(full)
 
-    proc = cli([*argv, "--out", str(cut)])
+    proc = cli(command(argv, cut))
     kill_after(proc, cut, at_least=2)
     survived = read_records(cut)
     assert 2 <= len(survived) < len(expected)
 
-    resumed = cli([argv[0], "--resume", str(cut)])
+    resumed = cli([argv[0], "--resume", str(cut), *(["--out", f"{cut}.entry.json"] if argv is EVALUATE else [])])
     assert resumed.wait() == 0, resumed.stderr.read().decode()[-800:]
     lines = [ln for ln in (cut / "results.jsonl").read_text().splitlines() if ln.strip()]
     again = read_records(cut)
@@ -71,3 +88,7 @@ def test_killed_sweep_resumes_to_the_same_records(tmp_path, argv) -> None:
     assert len(keys) == len(set(keys)) == len(expected)
     assert len([ln for ln in lines if ln.endswith("}")]) == len(expected)   # nothing written twice
     assert strip(again) == strip(expected)
+    if argv is EVALUATE:   # the entry written after resuming is the uninterrupted one
+        entries = [json.loads(Path(f"{folder}.entry.json").read_text()) for folder in (full, cut)]
+        assert [e["results"] for e in entries] == [entries[0]["results"]] * 2
+        assert entries[1]["instances"] == entries[0]["instances"] and not entries[1]["failures"]

@@ -22,7 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from causalbench.errors import SubmissionError
-from causalbench.leaderboard.evaluate import Limits, publish
+from causalbench.leaderboard.format import Limits
+from causalbench.leaderboard.validate import publish
 from causalbench.leaderboard.format import CLAIMABLE, SCHEMA
 
 MARKER = Path(tempfile.gettempdir()) / "causalbench-fuzz-unpickled"
@@ -255,7 +256,12 @@ def wrong_value(draw, m, a):
         lambda d: d.update(paper="javascript:alert(1)"), lambda d: d.update(paper="https://a b"),
         lambda d: d["suite"].update(seeds=[0]), lambda d: d["suite"].update(seeds=[1, 0]),
         lambda d: d["suite"].update(seeds=[0, 1, 2]), lambda d: d["suite"].update(n_test=41),
-        lambda d: d["suite"].update(id="official-v2"), lambda d: d["suite"].update(envs=d["suite"]["envs"][::-1]),
+        lambda d: d["suite"].update(id="official-v3"), lambda d: d["suite"].update(envs=d["suite"]["envs"][::-1]),
+        lambda d: d.update(authors=["Ada \ud800"]), lambda d: d.update(authors=["a\x07b"]),
+        lambda d: d.update(description="x\u202eevil"), lambda d: d.update(method="erm-linear"),
+        lambda d: d.update(method="Erm-Linear"), lambda d: d.update(method="erm--linear"),
+        lambda d: d.update(method="errn-linear"), lambda d: d.update(method="causal-reference"),
+        lambda d: d.update(method="tiny.erm"), lambda d: d.update(hparams={"k\x00": 1}),
         lambda d: d["suite"].update(envs=d["suite"]["envs"][:1]), lambda d: d["suite"].update(seeds=[0, 0]),
         lambda d: d["suite"].update(n_test=40.5), lambda d: d["suite"].update(n_test="40"),
         lambda d: d["predictions"].update(file="../erm.npz"), lambda d: d["predictions"].update(file="other.npz"),
@@ -360,7 +366,7 @@ def test_the_unmutated_submission_passes_the_same_harness(original, tiny):
     manifest, arrays, _, limits = original
     with tempfile.TemporaryDirectory() as tmp:
         path = write(Case(copy(manifest), dict(arrays)), Path(tmp), original)
-        assert publish(path, Path(tmp) / "board", tiny, limits=limits, render=False).exists()
+        assert publish(path, Path(tmp) / "board", tiny, limits=limits).exists()
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,10 @@ from typing import Any
 
 import pytest
 
-from causalbench.leaderboard.evaluate import evaluate, load_entries, publish, render_leaderboard
+from causalbench.leaderboard.entries import is_ranked, is_reference
+from causalbench.leaderboard.predictions import write_predictions
+from causalbench.leaderboard.publish import load_entries, render
+from causalbench.leaderboard.validate import publish
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install -y "
@@ -144,15 +147,11 @@ class Chromium:
 
 @pytest.fixture(scope="module")
 def board(valid_submission, tiny, tmp_path_factory) -> Path:
-    """A leaderboard with an outside submission, a hostile one (markup in its fields) and three baselines."""
+    """A leaderboard with baselines and references evaluated on hidden instances, an unverified prediction
+    submission and a hostile one (markup in its fields)."""
     import importlib.util
 
     root = tmp_path_factory.mktemp("board")
-    publish(valid_submission, root, tiny, render=False)
-    hostile = evaluate("erm-linear", tmp_path_factory.mktemp("hostile") / "xss-test.json", tiny, name="xss-test",
-                       authors=["<script>window.pwned = 1</script>", 'Ada "Quote" | <b>pipe</b>'],
-                       paper="https://example.org/p?a=1&b=2", description="</table><img src=x onerror=alert(1)>")
-    publish(hostile, root, tiny, render=False)
     spec = importlib.util.spec_from_file_location("leaderboard_submit", Path(__file__).resolve().parents[2]
                                                   / "leaderboard" / "submit.py")
     module = importlib.util.module_from_spec(spec)
@@ -160,6 +159,11 @@ def board(valid_submission, tiny, tmp_path_factory) -> Path:
     status = module.populate_baselines(["erm-linear", "offline-policy", "irm"], tiny, root, jobs=1, progress=False,
                                        log=lambda s: None)
     assert set(status.values()) == {"ok"}
+    publish(valid_submission, root, tiny)
+    hostile = write_predictions("erm-linear", tmp_path_factory.mktemp("hostile") / "xss-test.json", tiny,
+                                name="xss-test", authors=["<script>window.pwned = 1</script>", 'Ada "Quote" | <b>pipe</b>'],
+                                paper="https://example.org/p?a=1&b=2", description="</table><img src=x onerror=alert(1)>")
+    publish(hostile, root, tiny)
     return root
 
 
@@ -189,17 +193,18 @@ def test_page_loads_offline_without_console_errors(page, board):
 
 def test_page_shows_every_entry(page, board):
     entries = load_entries(board)
-    assert len(entries) == 5
+    assert len(entries) == 8   # 3 baselines, 3 references, 2 prediction submissions
     rows = page.eval("Array.from(document.querySelectorAll('#overall tbody tr')).map(r => r.dataset.method)")
-    assert sorted(rows) == sorted(entries)
-    points = page.eval("Array.from(document.querySelectorAll('#plot .point')).map(p => p.dataset.method)")
-    assert sorted(points) == sorted(entries)
+    assert sorted(rows) == sorted(m for m, e in entries.items() if is_ranked(e) or is_reference(e))
+    unverified = page.eval("Array.from(document.querySelectorAll('#unverified tbody tr')).map(r => r.dataset.method)")
+    assert sorted(unverified) == sorted(m for m, e in entries.items() if e["kind"] == "predictions")
     for env_id in ("IRMLinear-v0", "TreatmentRecovery-v0"):
         shown = page.eval(f"Array.from(document.querySelectorAll('table[data-env=\"{env_id}\"] tbody tr'))"
                           ".map(r => r.dataset.method)")
-        assert sorted(shown) == sorted(m for m, e in entries.items() if env_id in e["results"])
+        assert sorted(shown) == sorted(m for m, e in entries.items() if env_id in e["results"]
+                                       and e["kind"] != "predictions")
     text = page.eval("document.body.innerText")
-    assert "<script>window.pwned = 1</script>" in text and "seeds 0, 1 (n = 2)" in text
+    assert "<script>window.pwned = 1</script>" in text and "2 hidden instances per environment" in text
 
 
 def test_columns_sort_and_the_track_filter_filters(page):
@@ -209,9 +214,9 @@ def test_columns_sort_and_the_track_filter_filters(page):
     assert names == sorted(names)
     page.eval("document.querySelectorAll('#overall thead th')[1].click()")
     assert page.eval(order) == sorted(names, reverse=True)
-    page.eval("document.querySelectorAll('#overall thead th')[4].click()")  # OOD score, numeric ascending
+    page.eval("document.querySelectorAll('#overall thead th')[3].click()")  # effect error, numeric ascending
     values = page.eval("Array.from(document.querySelectorAll('#overall tbody tr'))"
-                       ".map(r => parseFloat(r.cells[4].dataset.value))")
+                       ".map(r => parseFloat(r.cells[3].dataset.value))")
     assert values == sorted(values)
     choose = ("(v => { const f = document.getElementById('track-filter'); f.value = v;"
               " f.dispatchEvent(new Event('change')); })")
@@ -233,12 +238,12 @@ def test_screenshot(page, tmp_path):
     assert image.width >= 800 and image.height >= 600
     colors = {color for _, color in image.getcolors(maxcolors=1 << 24)}
     assert len(colors) > 50                      # not a blank page
-    assert (76, 114, 176) in colors              # the observational track's colour: the plot and dots drew
+    assert (76, 114, 176) in colors              # the observational track's colour: the track dots drew
 
 
 def test_an_empty_leaderboard_page_loads_cleanly(browser, tmp_path):
     (tmp_path / "entries").mkdir()
-    render_leaderboard(tmp_path)
+    render(tmp_path)
     browser.events.clear()
     browser.open((tmp_path / "index.html").as_uri())
     assert browser.eval("document.documentElement.getAttribute('data-ready')") == "1"

@@ -1,4 +1,5 @@
-"""Submissions: evaluate -> check -> publish, rendered rows equal a fresh re-score, CLI, schema, protections."""
+"""Prediction submissions (unverified): write -> check -> publish, rendered rows equal a fresh re-score, CLI,
+schema, protections. Method evaluation on hidden instances is tested in test_official.py."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from causalbench.experiments.job import run_job
 from causalbench.experiments.sweep import plan_run
 from causalbench.scoring import score_predictions
 from causalbench.cli.leaderboard import configure_evaluate, configure_submit
-from causalbench.leaderboard.evaluate import (LEADERBOARD_DIR, OFFICIAL_SUITE, SCHEMA, check_submission, evaluate,
-                                             publish, read_manifest)
+from causalbench.leaderboard.format import LEADERBOARD_DIR, OFFICIAL_SUITE, SCHEMA
+from causalbench.leaderboard.predictions import write_predictions
+from causalbench.leaderboard.validate import check_submission, publish, read_manifest
+from causalbench.scoring.aggregate import t_quantile
 from causalbench.testing import one_line_error
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,47 +44,55 @@ def fresh_scores(manifest: Path, suite) -> dict[tuple[str, int], object]:
     return out
 
 
-def overall(fresh: dict, suite, metric: str) -> tuple[float, float]:
-    """Per seed: mean over envs; then mean and sample std over seeds (computed here, independently)."""
+def overall(fresh: dict, suite, metric: str) -> tuple[float, float, float]:
+    """Per seed: mean over envs; then mean and a 95% Student-t interval over seeds, clipped at 0 (computed here)."""
     def value(s):
         return max(v for k, v in s.excess_risk.items() if k != "id") if metric == "ood_worst" else getattr(s, metric)
     per_seed = [np.mean([value(fresh[(env, seed)]) for env in suite.envs]) for seed in suite.seeds]
-    return float(np.mean(per_seed)), float(np.std(per_seed, ddof=1))
+    mean, sd = float(np.mean(per_seed)), float(np.std(per_seed, ddof=1))
+    half = t_quantile(len(per_seed) - 1) * sd / np.sqrt(len(per_seed))
+    high = mean + half if metric != "spurious_reliance" else min(mean + half, 1.0)
+    return mean, max(mean - half, 0.0), high
 
 
-def test_valid_submission_is_accepted_and_rendered_row_matches_a_fresh_rescore(valid_submission, tiny, tmp_path):
+def test_valid_submission_is_accepted_as_unverified_and_rendered_row_matches_a_fresh_rescore(valid_submission, tiny,
+                                                                                             tmp_path):
     root = tmp_path / "board"
     target = publish(valid_submission, root, tiny)
     assert target == root / "entries" / "tiny-erm.json"
-    assert sorted(p.name for p in root.iterdir()) == ["README.md", "entries", "index.html"]
+    assert sorted(p.name for p in root.iterdir()) == [".lock", "README.md", "entries", "index.html"]
     entry = json.loads(target.read_text())
+    assert entry["kind"] == "predictions" and entry["suite"] == tiny.manifest()
     fresh = fresh_scores(valid_submission, tiny)
     for (env, seed), s in fresh.items():
-        got = entry["results"][env]["per_seed"][str(seed)]
+        got = next(r for r in entry["results"][env]["runs"] if r["seed"] == seed)
         for m in ("excess_risk_id", "ood_link", "ood_worst", "spurious_reliance", "effect_error"):
             assert got[m] == pytest.approx(getattr(s, m), rel=1e-12)
         assert entry["results"][env]["env_version"] == "v0"
     readme = (root / "README.md").read_text()
-    row = next(line for line in readme.splitlines() if line.startswith("| 1 | tiny-erm |"))
+    assert "## Ranked" not in readme   # predictions are never ranked
+    section = readme.split("## Unverified: prediction submissions (not ranked)")[1]
+    row = next(line for line in section.splitlines() if line.startswith("| tiny-erm |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    for i, m in enumerate(("effect_error", "ood_link", "ood_worst", "spurious_reliance")):
-        mean, std = overall(fresh, tiny, m)
-        assert cells[3 + i] == f"{mean:.3f} ± {std:.3f}", m
-    assert "seeds 0, 1 (n = 2)" in readme and "`IRMLinear-v0`" in readme and "version v0" in readme
+    for i, m in enumerate(("effect_error", "ood_link", "regret", "ood_worst", "spurious_reliance")):
+        if m == "regret":
+            continue
+        mean, low, high = overall(fresh, tiny, m)
+        assert cells[2 + i] == f"{mean:.3f} [{low:.3f}, {high:.3f}]", m
+    assert "`IRMLinear-v0`" in readme and "version v0" not in readme.split("## Unverified")[0]
     page = (root / "index.html").read_text()
     tr = re.search(r'<tr data-method="tiny-erm".*?</tr>', page).group(0)
-    values = [float(v) for v in re.findall(r'data-value="([-0-9.e+]+)"', tr)[2:6]]
-    expected = [overall(fresh, tiny, m)[0] for m in ("effect_error", "ood_link", "ood_worst", "spurious_reliance")]
-    assert values == pytest.approx(expected, rel=1e-12)
+    assert 'data-kind="unverified"' in tr and '<table class="sortable" id="overall">' not in page
+    values = [float(v) for v in re.findall(r'data-value="([-0-9.e+]+)"', tr)[:2]]
+    assert values == pytest.approx([overall(fresh, tiny, m)[0] for m in ("effect_error", "ood_link")], rel=1e-12)
 
 
-def test_evaluate_trains_exactly_as_the_runner_does(valid_submission, tiny):
+def test_predictions_are_trained_exactly_as_the_runner_trains(valid_submission, tiny):
     entry = check_submission(valid_submission, tiny)
     config = tiny.run_config(("erm-linear",))
-    planned = {(j.env_id, j.seed): j for j in plan_run(dataclasses.replace(config, references=False))[0]}
     for env in tiny.envs:
-        record = run_job(planned[(env, 1)]).records[-1]["scores"]
-        got = entry["results"][env]["per_seed"]["1"]
+        record = run_job(config.job(env, "erm-linear", 1)).records[-1]["scores"]
+        got = next(r for r in entry["results"][env]["runs"] if r["seed"] == 1)
         for m in ("excess_risk_id", "ood_link", "ood_worst", "spurious_reliance", "effect_error", "regret"):
             assert got[m] == (pytest.approx(record[m], rel=1e-12) if record[m] is not None else None)
 
@@ -89,7 +100,7 @@ def test_evaluate_trains_exactly_as_the_runner_does(valid_submission, tiny):
 def test_every_registered_method_is_trained_as_the_runner_trains_it():
     """evaluate's training mirrors run_job: identical scores for every method and protocol (quick budgets)."""
     from causalbench.experiments.sweep import plan_run
-    from causalbench.leaderboard.evaluate import predict_job
+    from causalbench.leaderboard.predictions import predict_job
 
     config = RunConfig.quick(envs=("IceCreamShorts-v1", "Copycat-v0"), seeds=(1,), references=False)
     first: dict[str, Job] = {}
@@ -114,14 +125,15 @@ def test_manifest_records_what_the_format_promises(valid_submission, tiny):
 
 
 def test_official_suite_is_the_runners_default():
-    assert OFFICIAL_SUITE.envs == suite("default") and OFFICIAL_SUITE.seeds == (0, 1, 2)
+    assert OFFICIAL_SUITE.envs == suite("default") and OFFICIAL_SUITE.instances >= 2
     assert OFFICIAL_SUITE.n_test == RunConfig().n_test and OFFICIAL_SUITE.n_train == RunConfig().n_train
 
 
 def test_a_suite_id_never_changes_meaning():
-    """Entries of official-v2 must stay comparable: changing the runner's defaults needs a new suite id."""
-    assert OFFICIAL_SUITE.manifest() == {
-        "id": "official-v2", "seeds": [0, 1, 2], "n_test": 2000,
+    """Entries of official-v3 must stay comparable: changing the runner's defaults needs a new suite id."""
+    assert OFFICIAL_SUITE.describe() == {
+        "id": "official-v3", "seeds": [0], "n_test": 2000, "n_train": 5000, "budget": 20_000, "num_envs": 256,
+        "instances": 3, "overrides": {},
         "envs": ["IceCreamShorts-v1", "IRMLinear-v0", "TreatmentRecovery-v0", "LabelFlip-v0", "Asia-v0",
                  "RandomSCM-v1", "IceCreamHD-v1", "GoalMisgen-v0", "Copycat-v0"]}
 
@@ -137,18 +149,18 @@ def test_check_validates_and_writes_nothing(valid_submission, tiny, tmp_path, ca
     assert not (tmp_path / "board").exists() and files_under(valid_submission.parent) == before
 
 
-def test_cli_evaluate_then_submit_on_the_smoke_suite(tmp_path, capsys):
+def test_cli_evaluate_predictions_then_submit_on_the_smoke_suite(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     run = configure_evaluate(parser)
     out = tmp_path / "mine.json"
-    assert run(parser.parse_args(["erm-linear", "--out", str(out), "--suite", "smoke-v2", "--name", "mine",
-                                  "--authors", "A. One, B. Two", "--jobs", "1", "--no-progress"])) == 0
+    assert run(parser.parse_args(["erm-linear", "--predictions", "--out", str(out), "--suite", "smoke-v3", "--name",
+                                  "mine", "--authors", "A. One, B. Two", "--jobs", "1", "--no-progress"])) == 0
     assert read_manifest(out)["authors"] == ["A. One", "B. Two"]
     parser = argparse.ArgumentParser()
     submit = configure_submit(parser)
     with one_line_error("--check"):  # a non-official suite never goes into the official leaderboard
-        submit(parser.parse_args([str(out), "--suite", "smoke-v2"]))
-    assert submit(parser.parse_args([str(out), "--suite", "smoke-v2", "--leaderboard", str(tmp_path / "b")])) == 0
+        submit(parser.parse_args([str(out), "--suite", "smoke-v3"]))
+    assert submit(parser.parse_args([str(out), "--suite", "smoke-v3", "--leaderboard", str(tmp_path / "b")])) == 0
     assert (tmp_path / "b" / "entries" / "mine.json").exists()
     assert "wrote" in capsys.readouterr().out
 
@@ -175,7 +187,7 @@ def test_existing_entries_are_protected(valid_submission, tiny, tmp_path):
     renamed = tmp_path / "renamed.json"
     shutil.copy(valid_submission.with_suffix(".npz"), tmp_path / data["predictions"]["file"])
     renamed.write_text(json.dumps(data))
-    with one_line_error("built-in baseline"):
+    with one_line_error("looks like the built-in 'erm-linear'"):
         publish(renamed, root, tiny)
     assert not (root / "entries" / "erm-linear.json").exists()
     publish(renamed, root, tiny, baseline=True)
@@ -189,44 +201,13 @@ def test_a_leaderboard_holds_one_suite(valid_submission, tiny, tmp_path):
         publish(valid_submission, root, OFFICIAL_SUITE)
 
 
-def test_a_failed_write_leaves_no_partial_file(valid_submission, tiny, tmp_path, monkeypatch, files_under):
-    import causalbench.leaderboard.validate as check
-
-    root = tmp_path / "board"
-    publish(valid_submission, root, tiny)
-    before = {p: (root / p).read_bytes() for p in files_under(root) if (root / p).is_file()}
-
-    def broken(src, dst):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(check.os, "replace", broken)
-    with pytest.raises(OSError):
-        publish(valid_submission, root, tiny, replace=True)
-    assert {p: (root / p).read_bytes() for p in files_under(root) if (root / p).is_file()} == before
-
-
 def test_a_method_that_applies_nowhere_is_refused(tmp_path):
-    from causalbench.leaderboard.evaluate import SuiteSpec
+    from causalbench.leaderboard.format import SuiteSpec
 
     suite = SuiteSpec("x", ("IRMLinear-v0",), (0,), 20, n_train=100)
     with one_line_error("applies to none"):
-        evaluate("offline-policy", tmp_path / "x.json", suite)
+        write_predictions("offline-policy", tmp_path / "x.json", suite)
     assert list(tmp_path.iterdir()) == []
-
-
-def test_populate_baselines_uses_the_same_path_and_records_skips(tiny, tmp_path, capsys):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("leaderboard_submit", REPO / "leaderboard" / "submit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    status = module.populate_baselines(["erm-linear", "offline-policy"], tiny, tmp_path / "board", jobs=1,
-                                       progress=False, log=lambda s: None)
-    assert status == {"erm-linear": "ok", "offline-policy": "ok"}
-    entry = json.loads((tmp_path / "board" / "entries" / "offline-policy.json").read_text())
-    assert entry["baseline"] and entry["coverage"] == [1, 2] and "IRMLinear-v0" in entry["not_applicable"]
-    readme = (tmp_path / "board" / "README.md").read_text()
-    assert "## Not applicable" in readme and "| offline-policy | IRMLinear-v0 |" in readme
 
 
 def test_schema_file_is_the_schema_and_agrees_with_jsonschema(valid_submission):
@@ -242,7 +223,7 @@ def test_schema_file_is_the_schema_and_agrees_with_jsonschema(valid_submission):
     validator = jsonschema.Draft202012Validator(SCHEMA)
     data = json.loads(valid_submission.read_text())
     assert validator.is_valid(data)
-    from causalbench.leaderboard.evaluate import check_schema
+    from causalbench.leaderboard.format import check_schema
 
     for mutate in (lambda d: d.pop("authors"), lambda d: d.update(track="offline"), lambda d: d.update(extra=1),
                    lambda d: d["suite"].update(seeds=[0, 0]), lambda d: d.update(paper="ftp://x"),
@@ -266,7 +247,7 @@ def test_default_leaderboard_folder_is_the_checkouts():
     assert LEADERBOARD_DIR == REPO / "leaderboard" and (LEADERBOARD_DIR / "entries").is_dir()
 
 
-def test_a_users_own_method_is_one_call_from_a_submission(tiny, tmp_path):
+def test_a_users_own_method_is_one_call_from_a_prediction_submission(tiny, tmp_path):
     """A method that is not a built-in (it predicts the training mean: no reliance on any feature)."""
     from causalbench.methods import METHODS, Method, register_method
 
@@ -280,11 +261,11 @@ def test_a_users_own_method_is_one_call_from_a_submission(tiny, tmp_path):
 
     register_method("test-training-mean", Mean, summary="the training mean", track="observational")
     try:
-        path = evaluate("test-training-mean", tmp_path / "mean.json", tiny, authors=["Someone"])
+        path = write_predictions("test-training-mean", tmp_path / "mean.json", tiny, authors=["Someone"])
         target = publish(path, tmp_path / "board", tiny)
     finally:
         METHODS.unregister("test-training-mean")
     entry = json.loads(target.read_text())
-    assert entry["coverage"] == [2, 2] and not entry["baseline"]
+    assert entry["coverage"] == [2, 2] and not entry["baseline"] and entry["kind"] == "predictions"
     assert entry["overall"]["spurious_reliance"]["mean"] == 0.0
-    assert all(not s["reliance_defined"] for r in entry["results"].values() for s in r["per_seed"].values())
+    assert all(not s["reliance_defined"] for r in entry["results"].values() for s in r["runs"])
