@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import CausalBenchError
@@ -75,7 +78,7 @@ def method_spec(name: str) -> MethodSpec:
         return MethodSpec(name, cls, track, protocol, entry.summary, dict(entry.meta.get("params") or {}))
     if ":" in name:
         try:
-            cls = load_entry_point(name)
+            cls = _import_spec(name)
         except (ImportError, AttributeError) as err:
             raise CausalBenchError(f"cannot import method {name!r}: {err}") from None
         return _outside_spec(name, cls)
@@ -84,6 +87,21 @@ def method_spec(name: str) -> MethodSpec:
         return _outside_spec(name, found.load())
     METHODS.entry(name)  # raises the registry's one-line "unknown method ... did you mean" error
     raise AssertionError("unreachable")
+
+
+def _import_spec(name: str) -> Any:
+    """Import a "module:Class" spec; a module in the working directory is found as `python -m` would find it
+    (the directory is appended to sys.path, after everything installed, and worker processes inherit it)."""
+    try:
+        return load_entry_point(name)
+    except ModuleNotFoundError as err:
+        here = os.getcwd()
+        top = name.split(":", 1)[0].split(".")[0]
+        local = (Path(here) / top).is_dir() or (Path(here) / f"{top}.py").is_file()
+        if err.name != top or here in sys.path or not local:
+            raise
+        sys.path.append(here)
+        return load_entry_point(name)
 
 
 def _outside_spec(name: str, cls: Any) -> MethodSpec:
