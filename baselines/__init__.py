@@ -13,6 +13,8 @@ register_method("erm-linear", "causalbench.baselines.erm_linear:ErmLinear", trac
                 summary="ERM with a linear model (OLS / logistic regression) on observational data.")
 register_method("erm-mlp", "causalbench.baselines.erm_mlp:ErmMLP", track="observational",
                 summary="ERM with an MLP (torch) on observational data.")
+register_method("scaled-mlp", "causalbench.baselines.scaled_mlp:ScaledMLP", track="observational",
+                summary="ERM with an MLP of any width and depth, trained to convergence by early stopping (scaling study).")
 register_method("continual", "causalbench.baselines.continual:ContinualFinetune", track="observational+domains",
                 protocol="continual", summary="ERM-MLP fine-tuned domain by domain, without access to earlier stages.")
 register_method("continual-replay", "causalbench.baselines.continual:ContinualFinetune",
