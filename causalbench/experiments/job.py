@@ -23,7 +23,7 @@ from ..methods import TRACK_DATA, MethodSpec, make_task, method_spec
 from ..provenance import VERSION
 from ..scoring import get_suite, score_predictions
 from ..scoring.score import predict_suite
-from .config import Job
+from .config import EVAL_SEED_OFFSET, DataStage, Job
 from .launchers import single_thread
 from .references import REFERENCE_TRACK, REFERENCES
 from .results import SCHEMA_VERSION
@@ -42,10 +42,28 @@ class JobResult:
     predictions: dict[str, np.ndarray] | None = None
 
 
+def stage_dataset(env: Any, job: Job, stage: DataStage) -> Dataset:
+    """The rows of one `DataStage` of a staged job."""
+    seed = job.seed + stage.seed_offset
+    if seed >= EVAL_SEED_OFFSET:
+        raise CausalBenchError(f"training seed {job.seed} + stage seed offset {stage.seed_offset} reaches the "
+                               f"evaluation seeds ({EVAL_SEED_OFFSET} and above)")
+    if stage.kind == "observational":
+        return env.dataset("observational", n=stage.n, seed=seed)
+    return env.dataset("interventional", n=stage.n, seed=seed, p=INTERVENTION_P, fraction=stage.fraction)
+
+
 def training_stages(env: Any, spec: MethodSpec, job: Job) -> tuple[str, list[Stage]]:
     """(track as recorded, [(stage domain, dataset)]): what the method trains on, stage by stage."""
     if spec.protocol == "online":
         return spec.track, [(None, None)]
+    if job.stages:
+        if len(job.stages) > 1 and not spec.cls.warm_start:
+            raise CausalBenchError(f"{job.method} cannot be fine-tuned in stages: its fit() does not continue "
+                                   "from a fitted state (Method.warm_start)")
+        randomised = any(s.kind == "interventional" and s.fraction > 0 for s in job.stages)
+        return ("interventional" if randomised else spec.track), [(s.label, stage_dataset(env, job, s))
+                                                                  for s in job.stages]
     if job.fraction is not None:
         data = env.dataset("interventional", n=job.n_train, seed=job.seed, p=INTERVENTION_P, fraction=job.fraction)
         return ("interventional" if job.fraction > 0 else spec.track), [(None, data)]
@@ -86,8 +104,9 @@ def train_in_process(spec: MethodSpec, task: Any, hparams: dict[str, Any], job: 
     if job.regime_observed:
         task = dataclasses.replace(task, feature_names=(*task.feature_names, "regime"))
     method = spec.cls(task, spec.cls.Params(**hparams), job.seed)
+    # Test units were not randomised (regime 0); regime_query 1 asks about the randomised regime instead.
     predict = method.predict if not job.regime_observed else (
-        lambda X: method.predict(np.column_stack([X, np.zeros(len(X))])))   # test units were not randomised
+        lambda X: method.predict(np.column_stack([X, np.full(len(X), float(job.regime_query))])))
     single_thread()
     for _, data in stages:
         start = time.perf_counter()
@@ -99,6 +118,9 @@ def train_in_process(spec: MethodSpec, task: Any, hparams: dict[str, Any], job: 
             method.fit(with_regime_column(data) if job.regime_observed else data)
             info = {"train_fingerprint": data.fingerprint, "train_kind": data.spec.kind, "train_n": data.n}
         info["fit_seconds"] = round(time.perf_counter() - start, 4)
+        compute = method.training_info()
+        if compute:
+            info["compute"] = compute
         yield info, predict_suite(predict, suite)
 
 
@@ -113,6 +135,10 @@ def run_job(job: Job, git: str | None = None, executor: Executor = train_in_proc
         "n_test": job.n_test, "fraction": job.fraction, "regime_observed": job.regime_observed,
         "package_version": VERSION, "git_hash": git,
     }
+    if job.regime_query not in (0, 1):
+        raise CausalBenchError(f"regime_query must be 0 or 1, got {job.regime_query!r}")
+    if job.stages or job.regime_query:   # fields recorded only when used, as in the job key
+        base.update(data_stages=[dataclasses.asdict(s) for s in job.stages], regime_query=job.regime_query)
     stamp = (lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     if job.method in REFERENCES:
         fn = REFERENCES.get(job.method)(env)
