@@ -12,6 +12,7 @@ import dataclasses
 import datetime as _dt
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -124,9 +125,19 @@ def train_in_process(spec: MethodSpec, task: Any, hparams: dict[str, Any], job: 
         yield info, predict_suite(predict, suite)
 
 
+@lru_cache(maxsize=8)
+def cached_env(env_id: str, options: tuple[tuple[str, Any], ...]) -> Any:
+    """One env instance per (id, options) per process: its pilot sample, truth and rendering are built once
+    (a worker running many jobs of one env would otherwise rebuild them for every job)."""
+    return make(env_id, **dict(options))
+
+
 def run_job(job: Job, git: str | None = None, executor: Executor = train_in_process) -> JobResult:
     """Train and score one job; one record per stage."""
-    env = make(job.env_id, **dict(job.env_options))
+    try:
+        env = cached_env(job.env_id, tuple(job.env_options))
+    except TypeError:   # an unhashable option value: build it afresh
+        env = make(job.env_id, **dict(job.env_options))
     suite = get_suite(env, job.eval_seed, job.n_test)
     base = {
         "schema": SCHEMA_VERSION, "study": job.study, "key": job.key(), "env_id": job.env_id,
@@ -137,8 +148,10 @@ def run_job(job: Job, git: str | None = None, executor: Executor = train_in_proc
     }
     if job.regime_query not in (0, 1):
         raise CausalBenchError(f"regime_query must be 0 or 1, got {job.regime_query!r}")
-    if job.stages or job.regime_query:   # fields recorded only when used, as in the job key
-        base.update(data_stages=[dataclasses.asdict(s) for s in job.stages], regime_query=job.regime_query)
+    if job.stages:   # recorded only when used, as in the job key
+        base["data_stages"] = [dataclasses.asdict(s) for s in job.stages]
+    if job.regime_observed or job.regime_query:
+        base["regime_query"] = job.regime_query
     stamp = (lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     if job.method in REFERENCES:
         fn = REFERENCES.get(job.method)(env)
