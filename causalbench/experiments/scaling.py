@@ -270,8 +270,8 @@ def _finetune_jobs(config: ScalingConfig, env_id: str) -> list[Job]:
     for s in config.seeds:
         jobs.append(Job(env_id, config.method, s, n_train=n_pre, hparams=_hp(config, env_id, model), stages=(static, *tune),
                         **common))
-        jobs += [Job(env_id, config.method, s, n_train=t.n, hparams=_hp(config, env_id, model), stages=(t,), **common)
-                 for t in tune]
+        jobs += [Job(env_id, config.method, s, n_train=t.n, hparams=_hp(config, env_id, model), stages=(t,),
+                     **{**common, "keep_predictions": False}) for t in tune]
     fields = {f.name for f in dataclasses.fields(method_spec(config.method).cls.Params)}
     if config.path_dependence:
         for s in config.seeds[:3]:
