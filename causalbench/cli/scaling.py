@@ -40,6 +40,22 @@ def _parse_list(text: str, name: str, kind: type) -> tuple:
     return tuple(out)
 
 
+def _hparams(text: str) -> dict[str, Any]:
+    """'max_updates=3000,lr=1e-3' -> {'max_updates': 3000, 'lr': 0.001} (numbers parsed, anything else a string)."""
+    out: dict[str, Any] = {}
+    for item in _csv(text):
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise CausalBenchError(f"--hparams: {item!r} is not KEY=VALUE")
+        try:
+            value: Any = float(raw)
+            value = int(value) if value.is_integer() and "." not in raw and "e" not in raw.lower() else value
+        except ValueError:
+            value = raw.strip()
+        out[key.strip()] = value
+    return out
+
+
 def _csv(text: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in str(text).split(",") if t.strip())
 
@@ -47,8 +63,8 @@ def _csv(text: str) -> tuple[str, ...]:
 def configure_scaling(p: argparse.ArgumentParser) -> Handler:
     """Add the `causalbench scaling` arguments; return its handler."""
     p.description = DESCRIPTION
-    p.add_argument("--env", help="comma-separated environment ids (default: the 'scaling' suite: "
-                   "RandomSCMRendered-v0, RandomSCMLarge-v0)")
+    p.add_argument("--env", help="comma-separated environment ids (default: the registered 'scaling' suite of "
+                   "capacity-hungry envs)")
     p.add_argument("--quick", action="store_true",
                    help=f"a small sweep ({MIN_FIT_SIZES} sizes so fits exist, 2 small models, 2 seeds, one shared test "
                         "suite): under 2 minutes on 2 cores")
@@ -71,7 +87,11 @@ def configure_scaling(p: argparse.ArgumentParser) -> Handler:
     p.add_argument("--compute-cap", default=None,
                    help="skip (model, N) points with parameters x N above this (default: none), e.g. 1e10")
     p.add_argument("--shared-eval", action="store_true", help="score every job on one evaluation suite (cheaper)")
-    p.add_argument("--device", default=None, help="torch device of the MLPs: cpu (default) or cuda")
+    p.add_argument("--hparams", default=None, metavar="K=V,...",
+                   help="method hyper-parameters for every job, e.g. max_updates=3000,patience=5 (scaled-mlp "
+                        "defaults: 20000 updates at most, patience 8; --quick: 400 and 3)")
+    p.add_argument("--device", default=None, help="torch device of the MLPs: cpu (default) or cuda (needs a GPU "
+                   "that torch sees; a one-line error otherwise)")
     p.add_argument("--out", default=None, help="output folder (default results/scaling-<timestamp>)")
     p.add_argument("--jobs", default=None, help="worker processes / Ray CPUs (default: all cores)")
     p.add_argument("--backend", choices=("joblib", "ray", "serial"), default="joblib",
@@ -89,6 +109,9 @@ def configure_scaling(p: argparse.ArgumentParser) -> Handler:
             config = config_from_args(args)
             out = args.out
         check_device(config.overrides.get("device", "cpu"))
+        if args.backend == "ray" and str(config.overrides.get("device", "cpu")).startswith("cuda"):
+            raise CausalBenchError("--backend ray runs CPU-only tasks (Ray hides GPUs from them); use --device cuda "
+                                   "with --backend joblib on the GPU machine, or --backend ray with --device cpu")
         directory = run(config, out=out, jobs=n_jobs, backend=args.backend, resume=bool(args.resume),
                         progress=not args.no_progress)
         summary, paths = write_scaling_report(directory)
@@ -148,6 +171,9 @@ def config_from_args(args: argparse.Namespace) -> ScalingConfig:
     if args.shared_eval:
         given["shared_eval"] = True
     config = ScalingConfig.quick(**given) if args.quick else ScalingConfig(**given)
+    extra = _hparams(args.hparams) if args.hparams is not None else {}
     if args.device is not None:
-        config = dataclasses.replace(config, overrides={**config.overrides, "device": args.device})
+        extra["device"] = args.device
+    if extra:
+        config = dataclasses.replace(config, overrides={**config.overrides, **extra})
     return config.validate()

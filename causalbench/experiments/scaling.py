@@ -156,9 +156,11 @@ class ScalingConfig:
 
     @classmethod
     def quick(cls, **kwargs: Any) -> "ScalingConfig":
-        """`--quick`: both scaling envs, 4 sizes (so fits exist), 2 small models, 2 seeds, one shared test suite."""
-        base = dict(sizes=(100, 300, 1000, 3000), models=("1e3@1", "1e4@2"), mixtures=(0.0, 0.1), budgets=(50, 200),
-                    seeds=(0, 1), n_test=300, shared_eval=True, overrides={"max_updates": 200, "patience": 3})
+        """`--quick`: both scaling envs, 4 sizes (so fits exist), 2 small models (the larger one on the mixture and
+        fine-tuning axes), rho in {0, 0.1}, 2 seeds, one shared test suite, at most 400 updates with patience 3."""
+        base = dict(sizes=(100, 300, 1000, 3000), models=("1e3@1", "1e4@2"), mixture_model="1e4@2",
+                    mixtures=(0.0, 0.1), budgets=(100, 1000), seeds=(0, 1), n_test=300, shared_eval=True,
+                    overrides={"max_updates": 400, "patience": 3})
         return cls(**{**base, **kwargs})
 
     @property

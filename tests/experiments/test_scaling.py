@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import hashlib
 import json
@@ -228,6 +229,8 @@ def test_help_says_how_many_sizes_a_fit_needs(capsys) -> None:
     (["--budgets", "300,100"], "increasing"),
     (["--jobs", "0"], "--jobs"),
     (["--device", "tpu"], "--device must be cpu or cuda"),
+    (["--hparams", "max_updates"], "KEY=VALUE"),
+    (["--hparams", "depht=3"], "no hyper-parameter"),
     (["--resume", "/nonexistent/dir"], "nothing to resume"),
 ])
 def test_bad_inputs_give_one_line_errors(extra, match, capsys, tmp_path) -> None:
@@ -235,6 +238,16 @@ def test_bad_inputs_give_one_line_errors(extra, match, capsys, tmp_path) -> None
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and match in err and err.startswith("causalbench scaling: error:"), err
     assert not (tmp_path / "x").exists()
+
+
+def test_hparams_reach_every_job_and_quick_keeps_its_schedule() -> None:
+    from causalbench.cli.scaling import config_from_args, configure_scaling
+
+    parser = argparse.ArgumentParser()
+    configure_scaling(parser)
+    config = config_from_args(parser.parse_args(["--quick", "--hparams", "patience=5,lr=3e-4"]))
+    assert config.overrides == {"max_updates": 400, "patience": 5, "lr": 3e-4}
+    assert all(dict(j.hparams)["patience"] == 5 for j in plan(config) if j.method == "scaled-mlp")
 
 
 def test_device_cuda_without_a_gpu_is_one_line(capsys, tmp_path) -> None:
@@ -252,3 +265,44 @@ def test_importing_the_cli_module_stays_light() -> None:
             "if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "", f"causalbench.cli.scaling imports {out} at import time"
+
+
+# ---------------------------------------------------------------- the --quick run (CI)
+
+QUICK_SECONDS = 180   # measured ~75-110 s on 2 otherwise idle cores; the bound leaves room for a shared machine
+
+
+def test_quick_run_writes_records_fits_and_plots(quick_sweep) -> None:
+    out, seconds = quick_sweep
+    assert seconds < QUICK_SECONDS, f"--quick took {seconds:.0f} s"
+    records = read_records(out)
+    assert len({r["key"] for r in records}) == len(plan(ScalingConfig.quick()))
+    for r in records:
+        if r["method"] == "scaled-mlp":
+            c = r["compute"]
+            assert c["train_flops"] == 6.0 * c["params"] * c["samples_seen"] and c["updates"] >= 1
+    envs = {r["env_id"] for r in records}
+    for env in envs:
+        for kind in ("scale", "mixture", "finetune"):
+            assert (out / "plots" / f"{env}-{kind}.png").exists()
+    fits = json.loads((out / "fits.json").read_text())
+    assert {f["env_id"] for f in fits} == envs and all(f["n_sizes"] == 4 for f in fits)
+    assert all(f["status"] in ("ok", "flat", "no plateau") for f in fits)    # 4 sizes: every curve has a fit
+    finetune = json.loads((out / "finetune.json").read_text())
+    assert {t["env_id"] for t in finetune} == envs and all(t["budgets"] == [0, 100, 1000] for t in finetune)
+    paths = json.loads((out / "path_dependence.json").read_text())
+    assert {p["env_id"] for p in paths} == envs and all(p["across_seeds"] > 0 for p in paths)
+    text = (out / "scaling.md").read_text()
+    assert "no plateau within N_max" in text or "flat at" in text
+
+
+def test_the_report_is_rebuilt_identically_and_resume_finds_nothing_to_do(quick_sweep, capsys) -> None:
+    from causalbench.reports.scaling import write_scaling_report
+
+    out, _ = quick_sweep
+    before = {p: (out / p).read_text() for p in ("scaling.md", "fits.json", "finetune.json", "path_dependence.json")}
+    n = len(read_records(out))
+    assert main(["scaling", "--resume", str(out), "--no-progress"]) == 0
+    assert len(read_records(out)) == n and "fitted asymptote" in capsys.readouterr().out
+    write_scaling_report(out, plots=False)
+    assert {p: (out / p).read_text() for p in before} == before
