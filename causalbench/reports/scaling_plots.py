@@ -26,10 +26,11 @@ def _band(ax: Any, x: np.ndarray, curve: Curve, metric: str, **style: Any) -> No
     ax.fill_between(x[order], lo[order], hi[order], color=style.get("color"), alpha=0.15, lw=0)
 
 
-def _references(ax: Any, refs: dict, metric: str) -> None:
+def _references(ax: Any, refs: dict, metric: str, log: bool = False) -> None:
+    """Reference levels as horizontal lines (on a log axis, only those above 1e-9: the Bayes ID risk is 0)."""
     for name, (color, ls) in REF_STYLES.items():
         s = refs.get(name, {}).get(metric)
-        if s is not None and s.n:
+        if s is not None and s.n and (not log or s.mean > 1e-9):
             ax.axhline(s.mean, color=color, ls=ls, lw=0.9, label=name)
 
 
@@ -62,7 +63,7 @@ def plot_scale(curves: Sequence[Curve], records: Sequence[dict[str, Any]], env_i
             _band(axes[i, 0], np.array(c.sizes, float), c, m, **style)
             _band(axes[i, 1], _mean_x(c, "train_flops"), c, m, **style)
         for j in range(2):
-            _references(axes[i, j], refs, m)
+            _references(axes[i, j], refs, m, log=m == "excess_risk_id")
             axes[i, j].set_xscale("log")
             axes[i, j].grid(True, alpha=0.3)
             if m == "excess_risk_id":
