@@ -206,8 +206,8 @@ def path_dependence(records: Sequence[dict[str, Any]], env_id: str, load: Any) -
     reversed_recs = [x for x in last if family(x) == "reversed"]
     return {"env_id": env_id, "eval_seed": eval_index, "n_test": n_test, "seeds": sorted(default),
             "across_seeds": disagreement(list(default.values())),
-            "across_data_orders": summarize(v for v in across_orders if v is not None).to_dict(),
-            "across_stage_orders": summarize(v for v in across_stage_order if v is not None).to_dict(),
+            "across_data_orders": summarize((v for v in across_orders if v is not None), low=0.0).to_dict(),
+            "across_stage_orders": summarize((v for v in across_stage_order if v is not None), low=0.0).to_dict(),
             "final": {m: summarize((value(r, m) for r in default.values()), metric=m).to_dict() for m, _ in METRICS},
             "final_reversed": {m: summarize((value(r, m) for r in reversed_recs), metric=m).to_dict()
                                for m, _ in METRICS} if reversed_recs else None,

@@ -292,6 +292,8 @@ def test_quick_run_writes_records_fits_and_plots(quick_sweep) -> None:
     assert {t["env_id"] for t in finetune} == envs and all(t["budgets"] == [0, 100, 1000] for t in finetune)
     paths = json.loads((out / "path_dependence.json").read_text())
     assert {p["env_id"] for p in paths} == envs and all(p["across_seeds"] > 0 for p in paths)
+    assert all(p[k]["ci_low"] >= 0 for p in paths for k in ("across_data_orders", "across_stage_orders")
+               if p[k]["n"] > 1)     # disagreements are >= 0, and so are their intervals
     text = (out / "scaling.md").read_text()
     assert "no plateau within N_max" in text or "flat at" in text
 
