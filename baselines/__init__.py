@@ -14,6 +14,8 @@ register_method("erm-linear", "causalbench.baselines.erm_linear:ErmLinear", trac
                 summary="ERM with a linear model (OLS / logistic regression) on observational data.")
 register_method("erm-mlp", "causalbench.baselines.erm_mlp:ErmMLP", track="observational",
                 summary="ERM with an MLP (torch) on observational data.")
+register_method("scaled-mlp", "causalbench.baselines.scaled_mlp:ScaledMLP", track="observational", main_run=False,
+                summary="ERM with an MLP of any width and depth, trained to convergence by early stopping (scaling study).")
 register_method("continual", "causalbench.baselines.continual:ContinualFinetune", track="observational+domains",
                 protocol="continual", summary="ERM-MLP fine-tuned domain by domain, without access to earlier stages.")
 register_method("continual-replay", "causalbench.baselines.continual:ContinualFinetune",
@@ -38,7 +40,7 @@ register_method("online-bandit", "causalbench.baselines.online_bandit:OnlineBand
 register_method("tabular-q", "causalbench.baselines.tabular_q:TabularQ", track="online",
                 summary="Multi-step envs: tabular Q-learning from reward in the deployment dynamics.")
 
-register_method_set("scaling", ("erm-linear", "erm-mlp", "continual"),
-                    summary="what `causalbench scaling` trains by default (continual only on multi-domain envs)")
+register_method_set("scaling", ("scaled-mlp",),
+                    summary="what `causalbench scaling` trains: an MLP family of width x depth, fine-tunable")
 register_reproduction("irm2019", "causalbench.baselines.irm2019:IRM2019",
                       summary="Arjovsky et al. (2019) sec. 5.2: ERM vs IRM causal / non-causal errors on the chain SEM")

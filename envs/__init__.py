@@ -20,6 +20,10 @@ register_env("RandomSCM-v1", "causalbench.envs.random_scm:RandomSCM",
              summary="A random nonlinear SCM family with hidden confounders and exact ground truth, for scaling studies.")
 register_env("IceCreamHD-v1", "causalbench.envs.high_dim:IceCreamHD",
              summary="IceCreamShorts rendered into a 64-dim nonlinear observation: roles live in latent space.")
+register_env("RandomSCMLarge-v0", "causalbench.envs.random_scm_large:RandomSCMLarge",
+             summary="RandomSCM at scale: 24 observed nodes, 4 hidden confounders, MLP mechanisms (scaling study).")
+register_env("RandomSCMRendered-v0", "causalbench.envs.random_scm_rendered:RandomSCMRendered",
+             summary="A 6-node nonlinear RandomSCM seen through a 512-dim rendering that entangles causes and proxies.")
 register_env("Copycat-v0", "causalbench.envs.copycat:Copycat",
              summary="Brake-light copycat (de Haan et al. 2019): behavioural cloning latches onto the light.",
              gym_entry_point="causalbench.envs.copycat_world:CopycatGymEnv", max_episode_steps=200)
@@ -31,6 +35,8 @@ register_env("GoalMisgen-v0", "causalbench.envs.goal_misgen:GoalMisgen",
 register_suite("default", ("IceCreamShorts-v1", "IRMLinear-v0", "TreatmentRecovery-v0", "LabelFlip-v0", "Asia-v0",
                            "RandomSCM-v1", "IceCreamHD-v1", "GoalMisgen-v0", "Copycat-v0"),
                summary="what `causalbench run` runs by default, and the official leaderboard suite")
+register_suite("scaling", ("RandomSCMRendered-v0", "RandomSCMLarge-v0"),
+               summary="the capacity-hungry envs of `causalbench scaling` (nonlinear, high-dimensional Bayes predictors)")
 register_suite("smoke", ("IceCreamShorts-v1", "TreatmentRecovery-v0"), summary="a quick suite to try the tooling")
 register_suite("conformance", ("IceCreamShorts-v1", "TreatmentRecovery-v0", "Copycat-v0"),
                summary="one real-target decision env, one binary decision env, one multi-step env: "

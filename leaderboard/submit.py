@@ -43,9 +43,9 @@ def populate_baselines(methods: Sequence[str] = (), suite: SuiteSpec = OFFICIAL_
     (env, method) pairs that do not apply are skipped exactly as the runner skips them and recorded in the
     entry's `not_applicable`; a method that applies nowhere gets no entry.
     """
-    from causalbench.methods import METHODS
+    from causalbench.methods import METHODS, main_run_methods
 
-    names = list(methods) or METHODS.names()
+    names = list(methods) or main_run_methods()
     instances = draw_instances(suite)   # secret until the entries are written, after every evaluation
     entries, status = [], {}
     for name in names:

@@ -18,6 +18,9 @@ from causalbench.errors import DataError
 from causalbench.seeding import rng
 
 KINDS = ("observational", "domains", "interventional")
+# Envs whose streamed rows match `env.dataset` to rounding only (documented in docs/performance.md): their
+# rendering is a chain of dense 512-wide matrix products, whose BLAS kernels round by block shape.
+ROUNDING_ONLY = {"RandomSCMRendered-v0"}
 
 
 @pytest.mark.parametrize("env_id", cb.list_envs())
@@ -30,7 +33,11 @@ def test_blocks_concatenate_to_the_dataset(env_id: str) -> None:
             assert max(b.sample.n for b in parts) <= rows
             X = np.concatenate([env.render(b.sample.columns(env.variables)) for b in parts])
             y = np.concatenate([b.sample[env.target] for b in parts])
-            assert np.array_equal(X, ds.X) and np.array_equal(y, ds.y), (kind, rows)
+            assert np.array_equal(y, ds.y), (kind, rows)   # the variables themselves are always bitwise
+            if env_id in ROUNDING_ONLY:
+                np.testing.assert_allclose(X, ds.X, rtol=0, atol=1e-12 * np.abs(ds.X).max(), err_msg=kind)
+            else:
+                assert np.array_equal(X, ds.X), (kind, rows)
             if kind == "interventional":
                 assert np.array_equal(np.concatenate([b.mask for b in parts]), ds.intervened)
             if kind == "domains":

@@ -13,7 +13,7 @@ from ..experiments.launchers import LAUNCHERS
 from ..experiments.sweep import default_out_dir, plan_run
 from ..experiments.tuning import BUILT_IN, load_table
 from ..experiments.sweep import run as run_sweep
-from ..methods import METHODS, TRACKS, method_spec
+from ..methods import TRACKS, main_run_methods, method_spec
 from ..reports.run import compact_table, write_report
 from .common import Handler, _csv, hparams, integer, jobs, rows, seeds
 from .hparams import check_hparams
@@ -124,7 +124,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def _selected_methods(config: RunConfig) -> list[str]:
-    names = list(config.methods) or METHODS.names()
+    names = list(config.methods) or main_run_methods()
     return [n for n in names if not config.tracks or method_spec(n).track in config.tracks]
 
 
@@ -158,12 +158,11 @@ def configure_tune(p: argparse.ArgumentParser) -> Handler:
 
     def run(args: argparse.Namespace) -> int:
         from ..experiments.tuning import tune, write_table
-        from ..methods import METHODS
 
         envs = tuple(args.envs) if args.envs else suite(DEFAULT_SUITE)
         for env_id in envs:
             ENVS.entry(env_id)
-        methods = tuple(args.methods) if args.methods else tuple(METHODS.names())
+        methods = tuple(args.methods) if args.methods else tuple(main_run_methods())
         for name in methods:
             method_spec(name)
         trials = integer(args.trials, "--trials", minimum=1)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..env.registry import suite
+from ..errors import CausalBenchError
 from ..methods import method_spec
 from ..provenance import VERSION
 from .references import REFERENCES
@@ -23,11 +24,43 @@ DEFAULT_SEEDS = (0, 1, 2)
 # Evaluation sets are drawn with seed EVAL_SEED_OFFSET + the training seed, in their own stream namespace:
 # disjoint from every training seed (training seeds are checked to stay below it).
 EVAL_SEED_OFFSET = 1_000_000
+STAGE_KINDS = ("observational", "interventional")
+# Job fields added after schema 2's first records: they enter a job's key only when set, so the keys
+# of existing records (and resumable folders) do not change.
+LATE_FIELDS = {"stages": (), "regime_query": 0}
 
 
 def frozen(mapping: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...]:
     """A mapping as sorted (key, value) pairs: hashable, and JSON-stable."""
     return tuple(sorted((str(k), v) for k, v in (mapping or {}).items()))
+
+
+@dataclass(frozen=True)
+class DataStage:
+    """One training stage of a staged job: `n` rows of a dataset kind, fitted after the previous stage's.
+
+    "interventional" rows come from `env.dataset("interventional", n, seed + seed_offset, p=1,
+    fraction=fraction)` (a `fraction` of units with every observed variable randomised),
+    "observational" rows from `env.dataset("observational", n, seed + seed_offset)`. Stages of one
+    job that must not share units take different `seed_offset`s; the same (kind, fraction,
+    offset) at a larger n extends the same units (a growing buffer).
+    """
+
+    kind: str
+    n: int
+    fraction: float = 1.0
+    seed_offset: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in STAGE_KINDS:
+            raise CausalBenchError(f"stage kind must be one of {', '.join(STAGE_KINDS)}, got {self.kind!r}")
+        if self.n < 1 or not 0.0 <= self.fraction <= 1.0 or self.seed_offset < 0:
+            raise CausalBenchError(f"a stage needs n >= 1, fraction in [0, 1] and seed_offset >= 0, got {self}")
+
+    @property
+    def label(self) -> str:
+        """e.g. "observational:10000" or "interventional:300@0.1"."""
+        return f"{self.kind}:{self.n}" + (f"@{self.fraction:g}" if self.kind == "interventional" else "")
 
 
 @dataclass(frozen=True)
@@ -39,6 +72,12 @@ class Job:
     regime shown to the method as a column when `regime_observed`), the order of the training
     domains (continual methods), env options (hidden instances), and whether the job's predictions
     on the shifted test sets are kept (path dependence, submissions).
+
+    `stages` (fine-tuning): train on each `DataStage` in turn, continuing from the previous one
+    (the method must declare `warm_start`), scored after every stage; it replaces `n_train` and
+    `fraction` as the description of the training data. `regime_query`: with `regime_observed`, the
+    regime value fed with every evaluation input (0: as observed, test units were not randomised;
+    1: ask the model about the randomised regime, i.e. for interventional predictions).
     """
 
     env_id: str
@@ -57,6 +96,8 @@ class Job:
     keep_predictions: bool = False
     eval_on: int | None = None    # the evaluation suite's index (default: the training seed; shared = comparable)
     hparams_source: str = "defaults"   # "defaults", or the tuned table the hparams came from (see tuning.py)
+    stages: tuple[DataStage, ...] = ()
+    regime_query: int = 0
 
     @property
     def eval_seed(self) -> int:
@@ -64,7 +105,9 @@ class Job:
 
     def key(self) -> str:
         """Content key: identical jobs, resolved hyper-parameters and benchmark version <=> identical key."""
-        payload = {**dataclasses.asdict(self), "resolved": self.resolved_hparams(), "version": VERSION}
+        fields = {k: v for k, v in dataclasses.asdict(self).items()
+                  if k not in LATE_FIELDS or getattr(self, k) != LATE_FIELDS[k]}
+        payload = {**fields, "resolved": self.resolved_hparams(), "version": VERSION}
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
     def resolved_hparams(self) -> dict[str, Any]:

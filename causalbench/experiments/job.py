@@ -12,6 +12,7 @@ import dataclasses
 import datetime as _dt
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -23,7 +24,7 @@ from ..methods import TRACK_DATA, MethodSpec, make_task, method_spec
 from ..provenance import VERSION
 from ..scoring import get_suite, score_predictions
 from ..scoring.score import predict_suite
-from .config import Job
+from .config import EVAL_SEED_OFFSET, DataStage, Job
 from .launchers import single_thread
 from .references import REFERENCE_TRACK, REFERENCES
 from .results import SCHEMA_VERSION
@@ -42,10 +43,28 @@ class JobResult:
     predictions: dict[str, np.ndarray] | None = None
 
 
+def stage_dataset(env: Any, job: Job, stage: DataStage) -> Dataset:
+    """The rows of one `DataStage` of a staged job."""
+    seed = job.seed + stage.seed_offset
+    if seed >= EVAL_SEED_OFFSET:
+        raise CausalBenchError(f"training seed {job.seed} + stage seed offset {stage.seed_offset} reaches the "
+                               f"evaluation seeds ({EVAL_SEED_OFFSET} and above)")
+    if stage.kind == "observational":
+        return env.dataset("observational", n=stage.n, seed=seed)
+    return env.dataset("interventional", n=stage.n, seed=seed, p=INTERVENTION_P, fraction=stage.fraction)
+
+
 def training_stages(env: Any, spec: MethodSpec, job: Job) -> tuple[str, list[Stage]]:
     """(track as recorded, [(stage domain, dataset)]): what the method trains on, stage by stage."""
     if spec.protocol == "online":
         return spec.track, [(None, None)]
+    if job.stages:
+        if len(job.stages) > 1 and not spec.cls.warm_start:
+            raise CausalBenchError(f"{job.method} cannot be fine-tuned in stages: its fit() does not continue "
+                                   "from a fitted state (Method.warm_start)")
+        randomised = any(s.kind == "interventional" and s.fraction > 0 for s in job.stages)
+        return ("interventional" if randomised else spec.track), [(s.label, stage_dataset(env, job, s))
+                                                                  for s in job.stages]
     if job.fraction is not None:
         data = env.dataset("interventional", n=job.n_train, seed=job.seed, p=INTERVENTION_P, fraction=job.fraction)
         return ("interventional" if job.fraction > 0 else spec.track), [(None, data)]
@@ -118,8 +137,9 @@ def observed_data(data: Dataset, job: Job, privileged: bool = True) -> Dataset:
 
 
 def observed_inputs(X: np.ndarray, job: Job) -> np.ndarray:
-    """Inputs to predict as the method sees them: test units were never randomised (regime column 0)."""
-    return np.column_stack([X, np.zeros(len(X))]) if job.regime_observed else X
+    """Inputs to predict as the method sees them: test units were never randomised (regime column 0), unless
+    the job asks about the randomised regime (`regime_query` 1: interventional predictions)."""
+    return np.column_stack([X, np.full(len(X), float(job.regime_query))]) if job.regime_observed else X
 
 
 def train_in_process(spec: MethodSpec, task: Any, hparams: dict[str, Any], job: Job, stages: list[Stage],
@@ -137,12 +157,25 @@ def train_in_process(spec: MethodSpec, task: Any, hparams: dict[str, Any], job: 
             method.fit(observed_data(data, job, spec.cls.privileged))
             info = {"train_fingerprint": data.fingerprint, "train_kind": data.spec.kind, "train_n": data.n}
         info["fit_seconds"] = round(time.perf_counter() - start, 4)
+        compute = method.training_info()
+        if compute:
+            info["compute"] = compute
         yield info, predict_suite(lambda X: method.predict(observed_inputs(X, job)), suite)
+
+
+@lru_cache(maxsize=8)
+def cached_env(env_id: str, options: tuple[tuple[str, Any], ...]) -> Any:
+    """One env instance per (id, options) per process: its pilot sample, truth and rendering are built once
+    (a worker running many jobs of one env would otherwise rebuild them for every job)."""
+    return make(env_id, **dict(options))
 
 
 def run_job(job: Job, git: str | None = None, executor: Executor = train_in_process) -> JobResult:
     """Train and score one job; one record per stage."""
-    env = make(job.env_id, **dict(job.env_options))
+    try:
+        env = cached_env(job.env_id, tuple(job.env_options))
+    except TypeError:   # an unhashable option value: build it afresh
+        env = make(job.env_id, **dict(job.env_options))
     suite = get_suite(env, job.eval_seed, job.n_test)
     base = {
         "schema": SCHEMA_VERSION, "study": job.study, "key": job.key(), "env_id": job.env_id,
@@ -152,6 +185,12 @@ def run_job(job: Job, git: str | None = None, executor: Executor = train_in_proc
         "hparams_source": job.hparams_source,
         "package_version": VERSION, "git_hash": git,
     }
+    if job.regime_query not in (0, 1):
+        raise CausalBenchError(f"regime_query must be 0 or 1, got {job.regime_query!r}")
+    if job.stages:   # recorded only when used, as in the job key
+        base["data_stages"] = [dataclasses.asdict(s) for s in job.stages]
+    if job.regime_observed or job.regime_query:
+        base["regime_query"] = job.regime_query
     stamp = (lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     if job.method in REFERENCES:
         fn = REFERENCES.get(job.method)(env)

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 from ..env.registry import ENVS, make
 from ..errors import CausalBenchError, MissingDependency
-from ..methods import METHODS, method_spec
+from ..methods import main_run_methods, method_spec
 from ..provenance import git_hash
 from .config import EVAL_SEED_OFFSET, Job, RunConfig
 from .job import JobResult, run_job
@@ -40,7 +40,7 @@ def plan_run(config: RunConfig) -> tuple[list[Job], list[dict[str, Any]]]:
         raise CausalBenchError(f"training seeds must lie in [0, {TUNING_SEED}) (model selection draws its data at "
                                f"{TUNING_SEED}, evaluation at {EVAL_SEED_OFFSET} + the training seed), "
                                f"got {list(config.seeds)}")
-    names = list(config.methods) or METHODS.names()
+    names = list(config.methods) or main_run_methods()
     specs, missing = {}, {}
     for name in names:   # unknown names fail here, in one line
         try:

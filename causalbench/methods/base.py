@@ -86,6 +86,7 @@ class Method:
     track: ClassVar[str] = "observational"
     protocol: ClassVar[str] = "static"
     privileged: ClassVar[bool] = False
+    warm_start: ClassVar[bool] = False   # a second fit() continues from the fitted state (staged jobs need it)
 
     def __init__(self, task: Task, params: Any = None, seed: int = 0) -> None:
         self.task = task
@@ -107,6 +108,10 @@ class Method:
     def interact(self, env: Any, budget: int) -> "Method":
         """Online protocol: learn from a gymnasium (vector) env within `budget` environment steps."""
         raise NotImplementedError(f"{type(self).__name__} does not learn online")
+
+    def training_info(self) -> dict[str, Any]:
+        """What training cost, for the records (e.g. parameters, updates, FLOPs); empty if not reported."""
+        return {}
 
     def check_fitted(self) -> None:
         if not any(k.endswith("_") and not k.startswith("_") for k in vars(self)):

@@ -38,14 +38,20 @@ METHODS: Registry[type[Method]] = Registry("method", plugins=("causalbench.basel
 
 
 def register_method(name: str, entry_point: str | type[Method], *, summary: str, track: str | None = None,
-                    protocol: str | None = None, **params: Any) -> None:
-    """Register a method under `name` (lazily, by "module:Class"); track/protocol default to the class's."""
+                    protocol: str | None = None, main_run: bool = True, **params: Any) -> None:
+    """Register a method under `name` (lazily, by "module:Class"); track/protocol default to the class's.
+    `main_run=False`: a study's method that `causalbench run` and the official baselines leave out unless named."""
     if track is not None and track not in TRACKS:
         raise CausalBenchError(f"unknown track {track!r}; tracks: {', '.join(TRACKS)}")
     if protocol is not None and protocol not in PROTOCOLS:
         raise CausalBenchError(f"unknown protocol {protocol!r}; protocols: {', '.join(PROTOCOLS)}")
     METHODS.register(name, entry_point, summary=summary, track=track, protocol=protocol, params=params,
-                     tracks=(track,) if track else ())
+                     tracks=(track,) if track else (), main_run=main_run)
+
+
+def main_run_methods() -> list[str]:
+    """The registered methods `causalbench run` trains when none are named (and the leaderboard's baselines)."""
+    return [m for m in METHODS.names() if METHODS.entry(m).meta.get("main_run", True)]
 
 
 METHOD_SETS: Registry[tuple[str, ...]] = Registry("method set", plugins=("causalbench.baselines",))

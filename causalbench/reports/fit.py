@@ -23,9 +23,12 @@ Degenerate curves are reported, not forced through the model:
 - "flat": a constant explains the curve as well as the power law (F-test,
   p > 0.05); `a` is then the level (the same weighted mean over sizes, per
   seed, averaged over seeds), with a t-interval over seeds;
-- "no plateau": the best c sits at its lower bound, so the curve is still
-  moving like log N at the largest size and the asymptote is not identified;
-  `slope` is then the least-squares slope against log10 N.
+- "no plateau": the curve has not flattened within the sizes run, so no
+  asymptote is reported (never extrapolated): either the best c sits at its
+  lower bound (still moving like log N; `slope` is then the least-squares slope
+  against log10 N), or the seed means at the largest size are not consistent
+  with the fitted asymptote (its interval and the t-interval of the largest
+  size's mean do not overlap; `slope` is the fit's slope there).
 """
 
 from __future__ import annotations
@@ -88,6 +91,8 @@ class CurveFit:
             return f"{f(self.a)}{ci}"
         if self.status == "flat":
             return f"flat at {f(self.a)}{ci}"
+        if self.status == "no plateau":
+            return f"no plateau within N_max = {self.n_max}"
         return f"no fit ({self.status})"
 
     def to_dict(self) -> dict:
@@ -227,6 +232,11 @@ def fit_curve(sizes: Sequence[int], values: np.ndarray, n_boot: int = N_BOOT, se
         half = t_quantile(n_seeds - 1) * math.sqrt(n_seeds / (n_seeds - 1)) * sd
         note = (f"asymptote weakly identified: {at_lower:.0%} of bootstrap fits find no plateau"
                 if at_lower > 0.2 else "")
+        if base["y_last_lo"] is not None and (a + half < base["y_last_lo"] or a - half > base["y_last_hi"]):
+            return CurveFit("no plateau", f"not flat within N_max = {int(n[-1])}: the fitted asymptote "
+                            f"[{a - half:.3g}, {a + half:.3g}] lies outside the interval of the mean at N_max "
+                            f"[{base['y_last_lo']:.3g}, {base['y_last_hi']:.3g}]; not extrapolated",
+                            **{**base, "c": c, "slope": slope, "p_flat": p_flat})
         return CurveFit("ok", note, **{**fit, "a_lo": a - half, "a_hi": a + half},
                         interval=f"a ± t(S-1) x sqrt(S/(S-1)) x bootstrap sd over S seeds (B = {n_boot})")
     a_lo, a_hi = _covariance_interval(n, mean, a, b, c)

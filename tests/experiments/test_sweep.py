@@ -180,3 +180,15 @@ def test_disk_errors_are_one_line(tmp_path, monkeypatch, code, words) -> None:
     monkeypatch.setattr(os, "fsync", refuse)
     with one_line_error(words):
         run(RunConfig.quick(**SMALL), out=tmp_path / f"x{code}", jobs=1, progress=False)
+
+
+def test_study_only_methods_run_only_when_named() -> None:
+    """A method registered with main_run=False (the scaling study's scaled-mlp) is left out of the default run."""
+    from causalbench.methods import METHODS, main_run_methods
+
+    study_only = [m for m in METHODS.names() if m not in main_run_methods()]
+    assert study_only and all(METHODS.entry(m).meta["main_run"] is False for m in study_only)
+    planned = {j.method for j in plan_run(RunConfig(envs=("IRMLinear-v0",), seeds=(0,)))[0]}
+    assert planned and not planned & set(study_only)
+    named = {j.method for j in plan_run(RunConfig(envs=("IRMLinear-v0",), methods=tuple(study_only), seeds=(0,)))[0]}
+    assert named == set(study_only) | {"causal-reference", "bayes-train", "null"}

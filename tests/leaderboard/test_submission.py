@@ -4,7 +4,6 @@ schema, protections. Method evaluation on hidden instances is tested in test_off
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import re
 import shutil
@@ -19,7 +18,6 @@ from causalbench.errors import SubmissionError
 from causalbench.env.registry import suite
 from causalbench.experiments.config import EVAL_SEED_OFFSET, Job, RunConfig
 from causalbench.experiments.job import run_job
-from causalbench.experiments.sweep import plan_run
 from causalbench.scoring import score_predictions
 from causalbench.cli.leaderboard import configure_evaluate, configure_submit
 from causalbench.leaderboard.format import LEADERBOARD_DIR, OFFICIAL_SUITE, SCHEMA

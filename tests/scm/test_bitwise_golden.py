@@ -5,7 +5,8 @@ the performance work of issue 16) with `python tests/scm/test_bitwise_golden.py 
 re-recorded once when scorer v2 changed what an SCM hash covers (SCMs mark only their target, so
 every hash moved): before re-recording, every dataset, test set and sample of the envs that existed
 at 3d23af0 was checked to have the recorded bytes with the old SCM hash substituted into its spec.
-Envs added since (IceCreamShorts-v1, IceCreamHD-v1, RandomSCM-v1, IRMSynthetic-v0) are recorded
+Envs added since (IceCreamShorts-v1, IceCreamHD-v1, RandomSCM-v1, IRMSynthetic-v0, and later
+RandomSCMLarge-v0 and RandomSCMRendered-v0, recorded alone when they joined main) are recorded
 from the code at that point. They are
 not derived independently: their only claim is "the bytes did not change", which is exactly what
 the reproducibility rules promise for every existing dataset (same spec and seed = same bytes,
