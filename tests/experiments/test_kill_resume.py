@@ -22,9 +22,9 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSI
 
 RUN = ["run", "--envs", "IRMLinear-v0,TreatmentRecovery-v0", "--methods", "erm-linear,continual",
        "--seeds", "3", "--n-train", "300", "--n-test", "200", "--hparams", "steps=40"]
-SCALING = ["scaling", "--env", "RandomSCMLarge-v0", "--sizes", "100,200,400,800", "--models", "1e3@1", "--mixtures", "0",
-           "--regimes", "unobserved", "--budgets", "none", "--seeds", "2", "--n-test", "200", "--no-path-dependence",
-           "--hparams", "max_updates=50"]
+SCALING = ["scaling", "--env", "RandomSCMRendered-v0", "--sizes", "50,100,150,200", "--models", "1e3@1", "--mixtures",
+           "0", "--regimes", "unobserved", "--budgets", "none", "--seeds", "2", "--n-test", "100",
+           "--no-path-dependence", "--hparams", "max_updates=20"]
 # The official evaluation on fixed hidden instances (from an entry-like file), each job in an isolated worker.
 EVALUATE = ["evaluate", "erm-linear", "--suite", "smoke-v3", "--instances-from", "{instances}", "--work", "{out}",
             "--out", "{out}.entry.json"]
