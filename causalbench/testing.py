@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Iterator
+import re
+from typing import Collection, Iterator, Mapping
 
 import numpy as np
 
@@ -111,3 +112,23 @@ def check_causal_reference(env: object, rows: int = 4, units: int = 40_000) -> N
         y = paired.sample({v: float(a) for v, a in zip(env.variables, x)})[env.target]  # type: ignore[attr-defined]
         expected = env.truth.causal_reference(x[None, :])[0]  # type: ignore[attr-defined]
         assert abs(y.mean() - expected) < 5 * y.std() / np.sqrt(len(y)) + 1e-9, (env, x)
+
+
+def check_claims_stated(text: str, section: str, claims: Mapping[str, Collection[str]], envs: Collection[str],
+                        heading: str = r"#{1,6}") -> None:
+    """Each claim text (-> the envs where the data disagree) appears in `section` of a README `text`, followed
+    (before the next claim) by every disagreeing env and by no other env of `envs`. The section runs from its
+    `## section` heading to the next heading matching `heading`."""
+    part = text[text.index(f"## {section}"):]
+    end = re.search(rf"\n{heading} ", part[4:])
+    part = part[:end.start() + 4] if end else part
+    for claim, disagree in claims.items():
+        start = part.find(claim)
+        assert start >= 0, f"the README's {section} section does not state: {claim}"
+        rest = part[start + len(claim):]
+        nxt = min((i for c in claims if c != claim and (i := rest.find(c)) >= 0), default=len(rest))
+        body = rest[:nxt]
+        for env in disagree:
+            assert env in body, f"the README does not say that {env} disagrees with: {claim}"
+        named = set(re.findall(r"([A-Z][A-Za-z]+-v\d+)", body)) & set(envs)
+        assert named <= set(disagree), f"the README names {named - set(disagree)} as disagreeing with: {claim}"

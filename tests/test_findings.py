@@ -15,7 +15,6 @@ no spread beyond their evaluation sample).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -28,6 +27,7 @@ from causalbench.experiments.config import RunConfig
 from causalbench.experiments.results import read_records
 from causalbench.experiments.sweep import run
 from causalbench.reports.records import final_stage, group
+from causalbench.testing import check_claims_stated
 
 ENVS = suite("default")
 ONLINE = ("online-bandit", "tabular-q")
@@ -129,20 +129,7 @@ def test_claim_holds_exactly_where_the_readme_says(results, claim: Claim) -> Non
 
 def test_readme_states_every_finding() -> None:
     """Each claim's text appears in the README, followed (before the next claim) by its disagreeing envs."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Findings"):]
-    end = re.search(r"\n#{1,6} ", section[4:])
-    section = section[:end.start() + 4] if end else section
-    for claim in CLAIMS:
-        start = section.find(claim.text)
-        assert start >= 0, f"README's Findings section does not state: {claim.text}"
-        rest = section[start + len(claim.text):]
-        nxt = min((i for c in CLAIMS if c is not claim and (i := rest.find(c.text)) >= 0), default=len(rest))
-        body = rest[:nxt]
-        for env in claim.disagree:
-            assert env in body, f"README does not say that {env} disagrees with: {claim.text}"
-        unlisted = set(re.findall(r"`?([A-Z][A-Za-z]+-v\d+)`?", body)) - set(claim.disagree)
-        assert not (unlisted & set(ENVS)), f"README names {unlisted} as disagreeing with: {claim.text}"
+    check_claims_stated(README.read_text(encoding="utf-8"), "Findings", {c.text: c.disagree for c in CLAIMS}, ENVS)
 
 
 def test_tuning_by_training_domain_validation_makes_irm_more_confused_on_irmlinear(tmp_path) -> None:

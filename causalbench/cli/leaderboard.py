@@ -95,8 +95,7 @@ def _resume(args: argparse.Namespace, n_jobs: int) -> int:
     """`evaluate --resume DIR`: the saved method, suite, instances and options; the missing jobs only."""
     saved = saved_config(args.resume)
     try:
-        about = About(**{("name" if k == "method" else k): (tuple(v) if k == "authors" else v)
-                         for k, v in saved["about"].items()})
+        about = About(**{**saved["about"], "authors": tuple(saved["about"]["authors"])})
         suite, iso = SUITES[saved["suite"]], saved["isolation"]
         executor = Isolated(iso["seconds"], iso["memory"]) if iso else None
         entry = evaluate_method(saved["evaluate"], suite, about=about, instances=saved["instances"], jobs=n_jobs,

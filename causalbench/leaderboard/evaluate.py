@@ -150,8 +150,6 @@ def _evaluate(method: str, suite: SuiteSpec, instances: Instances, jobs: int, pr
                                                      "loss": record["scores"]["loss"], "runs": []})
         env_result["runs"].append({"unit": unit, "instance": seed, "seed": job.seed,
                                    "scm_hash": record["scm_hash"], **headline(Scores.from_dict(record["scores"]))})
-    for env in failures:
-        results.pop(env, None)
     for env_result in results.values():
         env_result["runs"].sort(key=lambda r: r["unit"])
     return todo, skipped, results, failures
@@ -178,7 +176,7 @@ def evaluate_method(method: str, suite: SuiteSpec = OFFICIAL_SUITE, *, about: Ab
     name = entry_name(about.name)
     instances = _check_instances(instances if instances is not None else draw_instances(suite), suite)
     todo, skipped, results, failures = _evaluate(method, suite, instances, jobs, progress, executor, overrides,
-                                                 None if work is None else Path(work), resume, about.meta())
+                                                 None if work is None else Path(work), resume, dataclasses.asdict(about))
     meta = {**about.meta(), "method": name, "spec": method, "track": spec.track, "protocol": spec.protocol,
             "privileged": bool(spec.cls.privileged), "hparams": todo[0].resolved_hparams()}
     return entry("method", meta, suite.describe(), results, suite.envs, not_applicable=skipped, failures=failures,
@@ -191,7 +189,7 @@ def evaluate_reference(name: str, suite: SuiteSpec = OFFICIAL_SUITE, *, instance
     REFERENCES.entry(name)
     instances = _check_instances(instances if instances is not None else draw_instances(suite), suite)
     _, skipped, results, failures = _evaluate(name, suite, instances, jobs, progress, None, None, None, False,
-                                              {"method": name})
+                                              {"name": name})
     meta = {"method": name, "authors": ["causalbench maintainers"], "description": REFERENCES.entry(name).summary,
             "track": REFERENCE_TRACK, "protocol": REFERENCE_TRACK, "privileged": True, "hparams": {}}
     return entry("reference", meta, suite.describe(), results, suite.envs, not_applicable=skipped, failures=failures,

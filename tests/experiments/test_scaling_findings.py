@@ -17,7 +17,6 @@ Comparisons ("a < b") hold when b - a exceeds t(0.975, df) standard errors of th
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -28,6 +27,7 @@ import pytest
 from causalbench.env.registry import suite
 from causalbench.experiments.results import read_records
 from causalbench.reports.scaling_data import build_curves, family, final, fit_all, model_label, regime_name
+from causalbench.testing import check_claims_stated
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "scaling"
 README = DOCS / "README.md"
@@ -313,18 +313,5 @@ def test_claim_on_the_reduced_sweep(reduced, claim: Claim) -> None:
 
 def test_readme_states_every_claim_and_where_the_data_disagree() -> None:
     """Each claim's text is in the README's Findings, followed (before the next claim) by its disagreeing envs."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Findings"):]
-    end = re.search(r"\n## ", section[4:])
-    section = section[:end.start() + 4] if end else section
-    for claim in CLAIMS:
-        start = section.find(claim.text)
-        assert start >= 0, f"docs/scaling/README.md does not state: {claim.text}"
-        rest = section[start + len(claim.text):]
-        nxt = min((i for c in CLAIMS if c is not claim and (i := rest.find(c.text)) >= 0), default=len(rest))
-        body = rest[:nxt]
-        for env in set(claim.disagree) | set(claim.disagree_reduced):
-            assert env in body, f"the README does not say that {env} disagrees with: {claim.text}"
-        named = set(re.findall(r"([A-Z][A-Za-z]+-v\d+)", body)) & set(ENVS)
-        assert named <= set(claim.disagree) | set(claim.disagree_reduced), \
-            f"the README names {named} as disagreeing with: {claim.text}"
+    check_claims_stated(README.read_text(encoding="utf-8"), "Findings",
+                        {c.text: set(c.disagree) | set(c.disagree_reduced) for c in CLAIMS}, ENVS, heading="##")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,20 +11,8 @@ import pytest
 from causalbench.errors import CausalBenchError
 from causalbench.methods import method_spec
 
-METHOD = textwrap.dedent('''
-    import numpy as np
-    from causalbench.methods import Method
-
-    class TrainingMean(Method):
-        """Predicts the training mean."""
-
-        def fit(self, data):
-            self.mean_ = float(np.mean(data.y))
-            return self
-
-        def predict(self, X):
-            return np.full(len(X), self.mean_)
-''')
+# The outside package the leaderboard tests install (its TrainingMean is the method resolved here).
+METHOD = (Path(__file__).resolve().parents[1] / "leaderboard" / "outside_methods.py").read_text()
 
 
 @pytest.fixture
@@ -41,7 +28,7 @@ def test_a_spec_in_the_working_directory_resolves_and_runs(package) -> None:
             "s = method_spec('cbtest_local.methods:TrainingMean'); print(s.track, s.protocol, s.summary)")
     # -P: no working directory on sys.path (as for the `causalbench` console script); the spec must still resolve
     out = subprocess.run([sys.executable, "-P", "-c", code], cwd=package, capture_output=True, text=True, check=True)
-    assert out.stdout.split("\n")[0] == "observational static Predicts the training mean."
+    assert out.stdout.split("\n")[0] == "observational static Predicts the training mean (P(Y = 1) for binary targets)."
     run = subprocess.run([str(Path(sys.executable).with_name("causalbench")), "run", "--methods", "cbtest_local.methods:TrainingMean",
                           "--envs", "IRMLinear-v0", "--seeds", "1", "--n-train", "200", "--n-test", "100", "--jobs", "2",
                           "--no-progress", "--out", str(package / "out")], cwd=package, capture_output=True, text=True)
